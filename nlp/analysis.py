@@ -1,0 +1,398 @@
+"""The one entry point of the text engine: :class:`Analyzer`.
+
+For each text (or speaker-tagged transcript) it returns the 28 emotion scores and the
+labels over their thresholds, the customer-success view, polarity, the detected
+language and the model version. Texts longer than the encoder's window are split on
+sentences (transcripts on turns, then sentences), every piece is scored and the pieces
+are aggregated; the result says how the text was split and carries the per-piece
+trajectory. Nothing is truncated.
+
+All pieces of all texts in one call go through the encoder together, sorted by
+length, so a batch costs little more than its longest texts; a text scores the same
+alone or in any batch.
+
+Aggregation of a text read in several pieces:
+
+- emotion scores are the maximum over pieces (an emotion expressed anywhere in a
+  transcript is present in it);
+- polarity probabilities are the word-weighted mean over pieces;
+- in a transcript, only the customer's turns count when there are any, since agents'
+  apologies and greetings say nothing of how the customer feels.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from nlp.artifact import Artifact, load_artifact
+from nlp.emotions import EmotionModel
+from nlp.errors import InputError
+from nlp.labels import CS_VIEW, EMOTIONS, fold_labels
+from nlp.language import LanguageGuess, detect_language
+from nlp.sentiment import Polarity, PolarityHead
+from nlp.text import pack_sentences, prepare_for_model, split_sentences
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+__all__ = [
+    "ROLES",
+    "Analysis",
+    "Analyzer",
+    "Segment",
+    "Split",
+    "Turn",
+]
+
+logger = logging.getLogger(__name__)
+
+ROLES: tuple[str, ...] = ("customer", "agent", "bot", "other")
+DEFAULT_MAX_CHARS = 200_000
+# Pieces are packed to this many words first; a piece that still exceeds the token
+# window (long numbers, URLs, code) is halved until it fits.
+_PIECE_WORDS = 80
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One turn of a transcript: who spoke (a role from :data:`ROLES`) and what."""
+
+    role: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Split:
+    """How a text was read: ``whole``, ``sentences`` or ``turns``, in how many
+    pieces, over how many words."""
+
+    method: str
+    pieces: int
+    words: int
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One step of the trajectory: a turn, or a group of sentences."""
+
+    index: int
+    role: str | None
+    words: int
+    polarity: Polarity
+    top_emotion: str
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The reading of one text.
+
+    ``status`` is ``scored``, ``empty`` (nothing to score) or
+    ``unsupported_language`` (flagged, not scored as if it were English); only a
+    scored text has emotions and polarity.
+    """
+
+    status: str
+    language: str
+    language_confidence: float
+    model_version: str
+    split: Split
+    emotions: dict[str, float] = field(default_factory=dict)
+    labels: list[str] = field(default_factory=list)
+    cs_emotions: dict[str, float] = field(default_factory=dict)
+    cs_labels: list[str] = field(default_factory=list)
+    polarity: Polarity | None = None
+    trajectory: list[Segment] = field(default_factory=list)
+    mood_shift: float | None = None
+
+
+@dataclass
+class _Piece:
+    text: str
+    words: int
+    role: str | None
+    turn: int
+
+
+@dataclass
+class _Plan:
+    """The pieces of one document and where their scores land."""
+
+    method: str
+    pieces: list[_Piece]
+    language: LanguageGuess
+    first: int = 0  # index of the first piece in the call's flat piece list
+
+
+class Analyzer:
+    """Emotion, CS-view, polarity and language analysis of texts and transcripts.
+
+    Args:
+        artifact: A loaded model artifact (default: the bundled one).
+        threads: CPU threads for the encoder; ``None`` lets onnxruntime decide.
+        max_chars: Longest accepted text (or transcript, all turns together).
+    """
+
+    def __init__(
+        self,
+        artifact: Artifact | None = None,
+        *,
+        threads: int | None = None,
+        max_chars: int = DEFAULT_MAX_CHARS,
+    ) -> None:
+        self.artifact = artifact or load_artifact()
+        self.model = EmotionModel(self.artifact, threads=threads)
+        self.polarity_head = PolarityHead(self.artifact.polarity)
+        self.max_chars = max_chars
+        self.model_version = self.artifact.version
+        self._thresholds = np.array([self.artifact.thresholds[e] for e in EMOTIONS])
+        self._cs_thresholds = np.array(
+            [self.artifact.cs_thresholds[c] for c in CS_VIEW]
+        )
+
+    @classmethod
+    def load(cls, path: Path | None = None, *, threads: int | None = None) -> Analyzer:
+        """Load the artifact at ``path`` (default: bundled) and build an analyzer."""
+        return cls(load_artifact(path), threads=threads)
+
+    def analyze(self, text: str) -> Analysis:
+        """Analyse one text."""
+        return self.analyze_many([text])[0]
+
+    def analyze_turns(self, turns: Sequence[Turn]) -> Analysis:
+        """Analyse one transcript given as speaker-tagged turns."""
+        return self.analyze_documents([list(turns)])[0]
+
+    def analyze_many(self, texts: Sequence[str]) -> list[Analysis]:
+        """Analyse many texts in one encoder pass; results are in input order."""
+        return self.analyze_documents(list(texts))
+
+    def analyze_documents(
+        self, documents: Sequence[str | Sequence[Turn]]
+    ) -> list[Analysis]:
+        """Analyse a mix of plain texts and transcripts.
+
+        Args:
+            documents: Each a text, or a sequence of :class:`Turn`.
+
+        Returns:
+            One :class:`Analysis` per document, in order.
+
+        Raises:
+            InputError: If a document is not a string or a list of turns, a role is
+                unknown, or a document is longer than ``max_chars``.
+        """
+        plans = [self._plan(doc, f"[{i}]") for i, doc in enumerate(documents)]
+        pieces: list[_Piece] = []
+        for plan in plans:
+            plan.first = len(pieces)
+            pieces.extend(plan.pieces)
+        output = self.model.encode([p.text for p in pieces])
+        polarity = self.polarity_head.probabilities(output.pooled, output.probs)
+        logger.debug("scored %d pieces of %d documents", len(pieces), len(plans))
+        return [self._aggregate(plan, output.probs, polarity) for plan in plans]
+
+    # Planning: validate, detect language, split into pieces that fit the window.
+
+    def _plan(self, document: str | Sequence[Turn], where: str) -> _Plan:
+        if isinstance(document, str):
+            self._check_text(document, "text")
+            language = detect_language(document)
+            units: list[tuple[str | None, int, str]] = [(None, 0, document)]
+            method = "whole"
+        elif isinstance(document, Sequence):
+            turns = self._check_turns(document)
+            customer = [t.text for t in turns if t.role == "customer"]
+            language = detect_language("\n".join(customer or [t.text for t in turns]))
+            units = [(t.role, i, t.text) for i, t in enumerate(turns)]
+            method = "turns"
+        else:
+            raise InputError(
+                f"expected a text (string) or a list of turns, got "
+                f"{type(document).__name__}",
+                field="text",
+                code="invalid_type",
+            )
+        if not language.is_english:
+            return _Plan(method=method, pieces=[], language=language)
+        pieces: list[_Piece] = []
+        for role, turn, text in units:
+            split = self._split(text)
+            if len(split) > 1 and method == "whole":
+                method = "sentences"
+            pieces.extend(
+                _Piece(text=t, words=max(1, len(t.split())), role=role, turn=turn)
+                for t in split
+            )
+        if method == "sentences":
+            for number, piece in enumerate(pieces):
+                piece.turn = number
+        return _Plan(method=method, pieces=pieces, language=language)
+
+    def _check_text(self, text: object, field_name: str) -> None:
+        if not isinstance(text, str):
+            raise InputError(
+                f"{field_name}: expected a string, got {type(text).__name__}",
+                field=field_name,
+                code="invalid_type",
+            )
+        if len(text) > self.max_chars:
+            raise InputError(
+                f"{field_name}: text is {len(text):,} characters; the limit is "
+                f"{self.max_chars:,}. Split it into several items.",
+                field=field_name,
+                code="text_too_long",
+            )
+
+    def _check_turns(self, turns: Sequence[object]) -> list[Turn]:
+        checked: list[Turn] = []
+        for i, turn in enumerate(turns):
+            if not isinstance(turn, Turn):
+                raise InputError(
+                    f"turns[{i}]: expected a Turn, got {type(turn).__name__}",
+                    field=f"turns[{i}]",
+                    code="invalid_type",
+                )
+            if turn.role not in ROLES:
+                raise InputError(
+                    f"turns[{i}].role: expected one of {', '.join(ROLES)}; "
+                    f"got {turn.role!r}",
+                    field=f"turns[{i}].role",
+                    code="invalid_role",
+                )
+            self._check_text(turn.text, f"turns[{i}].text")
+            checked.append(turn)
+        total = sum(len(t.text) for t in checked)
+        if total > self.max_chars:
+            raise InputError(
+                f"turns: the transcript is {total:,} characters; the limit is "
+                f"{self.max_chars:,}. Send it as several items.",
+                field="turns",
+                code="text_too_long",
+            )
+        return checked
+
+    def _split(self, text: str) -> list[str]:
+        prepared = prepare_for_model(text)
+        if not prepared:
+            return []
+        if self.model.token_counts([prepared])[0] <= self.model.max_tokens:
+            return [prepared]
+        sentences = [prepare_for_model(s) for s in split_sentences(text)]
+        pieces = pack_sentences([s for s in sentences if s], max_words=_PIECE_WORDS)
+        return self._fit(pieces)
+
+    def _fit(self, pieces: list[str]) -> list[str]:
+        counts = self.model.token_counts(pieces)
+        fitted: list[str] = []
+        for piece, count in zip(pieces, counts, strict=True):
+            words = piece.split()
+            if count <= self.model.max_tokens or len(words) < 2:
+                fitted.append(piece)
+            else:
+                half = len(words) // 2
+                fitted.extend(
+                    self._fit([" ".join(words[:half]), " ".join(words[half:])])
+                )
+        return fitted
+
+    # Aggregation: from piece scores to one reading per document.
+
+    def _aggregate(
+        self,
+        plan: _Plan,
+        probs: NDArray[np.float32],
+        polarity: NDArray[np.float32],
+    ) -> Analysis:
+        words = sum(p.words for p in plan.pieces)
+        split = Split(method=plan.method, pieces=len(plan.pieces), words=words)
+        base = {
+            "language": plan.language.language,
+            "language_confidence": plan.language.confidence,
+            "model_version": self.model_version,
+            "split": split,
+        }
+        if not plan.language.is_english:
+            return Analysis(status="unsupported_language", **base)  # type: ignore[arg-type]
+        if not plan.pieces:
+            return Analysis(status="empty", **base)  # type: ignore[arg-type]
+
+        rows = np.arange(plan.first, plan.first + len(plan.pieces))
+        counted = [i for i, p in enumerate(plan.pieces) if p.role == "customer"]
+        counted = counted or list(range(len(plan.pieces)))
+        weights = np.array([plan.pieces[i].words for i in counted], dtype=np.float32)
+        doc_probs = probs[rows[counted]].max(axis=0)
+        doc_polarity = (polarity[rows[counted]] * weights[:, None]).sum(
+            0
+        ) / weights.sum()
+        reading = self.polarity_head.read(doc_polarity, pieces=polarity[rows[counted]])
+        trajectory = self._trajectory(plan, probs[rows], polarity[rows])
+        customer_steps = [s for s in trajectory if s.role in (None, "customer")]
+        shift = (
+            round(
+                customer_steps[-1].polarity.score - customer_steps[0].polarity.score, 4
+            )
+            if len(customer_steps) > 1
+            else None
+        )
+        return Analysis(
+            status="scored",
+            emotions=_named(EMOTIONS, doc_probs),
+            labels=self._labels(doc_probs),
+            cs_emotions=_named(tuple(CS_VIEW), fold_labels(doc_probs[None, :])[0]),
+            cs_labels=self._cs_labels(doc_probs),
+            polarity=reading,
+            trajectory=trajectory,
+            mood_shift=shift,
+            **base,  # type: ignore[arg-type]
+        )
+
+    def _labels(self, probs: NDArray[np.float32]) -> list[str]:
+        over = np.flatnonzero(probs >= self._thresholds)
+        if len(over) == 0:
+            # GoEmotions gives every text at least one label; so do we.
+            over = np.array([int(np.argmax(probs))])
+        return [EMOTIONS[i] for i in over[np.argsort(-probs[over])]]
+
+    def _cs_labels(self, probs: NDArray[np.float32]) -> list[str]:
+        scores = fold_labels(probs[None, :])[0]
+        over = np.flatnonzero(scores >= self._cs_thresholds)
+        names = tuple(CS_VIEW)
+        return [names[i] for i in over[np.argsort(-scores[over])]]
+
+    def _trajectory(
+        self,
+        plan: _Plan,
+        probs: NDArray[np.float32],
+        polarity: NDArray[np.float32],
+    ) -> list[Segment]:
+        segments: list[Segment] = []
+        names = tuple(CS_VIEW)
+        for step in sorted({p.turn for p in plan.pieces}):
+            members = [i for i, p in enumerate(plan.pieces) if p.turn == step]
+            weights = np.array(
+                [plan.pieces[i].words for i in members], dtype=np.float32
+            )
+            step_polarity = (polarity[members] * weights[:, None]).sum(
+                0
+            ) / weights.sum()
+            cs = fold_labels(probs[members].max(axis=0)[None, :])[0]
+            segments.append(
+                Segment(
+                    index=step,
+                    role=plan.pieces[members[0]].role,
+                    words=int(weights.sum()),
+                    polarity=self.polarity_head.read(step_polarity),
+                    top_emotion=names[int(np.argmax(cs))],
+                )
+            )
+        return segments
+
+
+def _named(names: tuple[str, ...], values: NDArray[np.float32]) -> dict[str, float]:
+    return {name: round(float(v), 4) for name, v in zip(names, values, strict=True)}

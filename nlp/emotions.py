@@ -1,0 +1,125 @@
+"""Emotion scoring with the int8 ONNX encoder.
+
+:class:`EmotionModel` turns texts into the 28 sigmoid probabilities and the pooled
+sentence vector in one encoder pass. Texts are sorted by token count and batched so
+that padding stays small; the results come back in input order. Each text is scored
+with the same graph whatever batch it lands in, and the tests check that a text
+scores the same alone and inside a batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from nlp.artifact import Artifact
+from nlp.encoder import load_tokenizer
+from nlp.errors import ModelError
+from nlp.labels import EMOTIONS
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+__all__ = ["EmotionModel", "EncoderOutput"]
+
+logger = logging.getLogger(__name__)
+
+# Rows per ONNX call and an upper bound on padded tokens per call; short texts are
+# batched widely, long ones narrowly, which keeps each call's working set in cache.
+_MAX_ROWS = 64
+_MAX_BATCH_TOKENS = 2048
+
+
+@dataclass(frozen=True)
+class EncoderOutput:
+    """Per-text emotion probabilities (n, 28) and pooled vectors (n, 384)."""
+
+    probs: NDArray[np.float32]
+    pooled: NDArray[np.float32]
+
+
+class EmotionModel:
+    """The emotion encoder of an artifact, ready to score prepared texts.
+
+    Args:
+        artifact: The loaded artifact.
+        threads: CPU threads for onnxruntime; ``None`` lets it decide.
+    """
+
+    def __init__(self, artifact: Artifact, *, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        try:
+            self._session = ort.InferenceSession(
+                str(artifact.model_path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as e:  # onnxruntime raises its own untyped errors
+            raise ModelError(f"cannot load {artifact.model_path}: {e}") from e
+        self._tokenizer = load_tokenizer(
+            artifact.tokenizer_path, max_tokens=artifact.max_tokens
+        )
+        self.max_tokens = artifact.max_tokens
+        self.version = artifact.version
+
+    def token_counts(self, texts: list[str]) -> list[int]:
+        """Return the word-piece count of each text, special tokens included,
+        before truncation."""
+        self._tokenizer.no_truncation()
+        try:
+            return [len(e.ids) for e in self._tokenizer.encode_batch(texts)]
+        finally:
+            self._tokenizer.enable_truncation(max_length=self.max_tokens)
+
+    def encode(self, texts: list[str]) -> EncoderOutput:
+        """Score prepared texts (see :func:`nlp.text.prepare_for_model`).
+
+        Texts longer than the model's window are truncated here; callers that must
+        not lose words split them first, as :class:`nlp.analysis.Analyzer` does.
+        """
+        n = len(texts)
+        probs = np.zeros((n, len(EMOTIONS)), dtype=np.float32)
+        pooled = np.zeros((n, 384), dtype=np.float32)
+        if n == 0:
+            return EncoderOutput(probs=probs, pooled=pooled)
+        ids = [e.ids for e in self._tokenizer.encode_batch(texts)]
+        for index in _batches(ids):
+            width = max(len(ids[i]) for i in index)
+            input_ids = np.zeros((len(index), width), dtype=np.int64)
+            mask = np.zeros((len(index), width), dtype=np.int64)
+            for row, i in enumerate(index):
+                input_ids[row, : len(ids[i])] = ids[i]
+                mask[row, : len(ids[i])] = 1
+            vectors, logits = self._run(input_ids, mask)
+            pooled[index] = vectors
+            probs[index] = 1.0 / (1.0 + np.exp(-logits))
+        return EncoderOutput(probs=probs, pooled=pooled)
+
+    def _run(self, input_ids: NDArray[np.int64], mask: NDArray[np.int64]) -> Any:
+        return self._session.run(
+            ["pooled", "logits"], {"input_ids": input_ids, "attention_mask": mask}
+        )
+
+
+def _batches(ids: list[list[int]]) -> list[list[int]]:
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        width = len(ids[i])  # the longest so far, since the order is ascending
+        if current and (
+            len(current) >= _MAX_ROWS or width * (len(current) + 1) > _MAX_BATCH_TOKENS
+        ):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches

@@ -1,0 +1,21 @@
+"""``POST /v1/analyze``: stateless analysis of texts or a transcript."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from service.analysis import analyze_request
+from service.api.deps import AnalyzerDep, SettingsDep
+from service.api.schemas.analysis import AnalysesPublic, AnalyzeRequest
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["analysis"])
+
+
+@router.post("/analyze")
+def analyze(
+    body: AnalyzeRequest, analyzer: AnalyzerDep, settings: SettingsDep
+) -> AnalysesPublic:
+    """Analyse one text, many texts, or one speaker-tagged transcript."""
+    return analyze_request(body, analyzer, max_batch_texts=settings.max_batch_texts)

