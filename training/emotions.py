@@ -36,7 +36,7 @@ from training.finetune import FinetuneConfig, finetune
 from training.metrics import fit_thresholds, macro_f1, micro_f1
 from training.polarity import fit_polarity_head, polarity_sets
 
-__all__ = ["BuildConfig", "build_artifact"]
+__all__ = ["BuildConfig", "build_artifact", "calibration_texts"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,8 @@ class BuildConfig:
     out_dir: str = str(default_artifact_dir())
     runs_dir: str = "training/runs/emotions-v1"
     checkpoint: str | None = None
+    calibration_short: int = 384
+    calibration_long: int = 128
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
 
 
@@ -71,7 +73,13 @@ def build_artifact(config: BuildConfig) -> dict[str, Any]:
         checkpoint = runs_dir / "best.pt"
 
     # 2. Export to int8 ONNX; write a provisional meta so the runtime can load it.
-    export_onnx(checkpoint, out_dir, dropout=config.finetune.dropout)
+    export_onnx(
+        checkpoint,
+        out_dir,
+        calibration_texts(config),
+        dropout=config.finetune.dropout,
+        max_tokens=config.finetune.max_tokens,
+    )
     _write_meta(out_dir, config, _neutral_meta(), metrics={})
 
     # 3. Thresholds on the int8 model's dev scores.
@@ -110,6 +118,21 @@ def build_artifact(config: BuildConfig) -> dict[str, Any]:
     _write_meta(out_dir, config, params, metrics=metrics)
     logger.info("artifact %s written to %s", config.version, out_dir)
     return metrics
+
+
+def calibration_texts(config: BuildConfig) -> list[str]:
+    """Texts that set the int8 activation ranges: short GoEmotions comments and
+    longer app reviews, so both ends of the token window are seen."""
+    train = read_goemotions(Path(config.finetune.train_path)).texts
+    reviews = [
+        text
+        for part in polarity_sets()
+        if part.name == "app_reviews"
+        for text in part.train_texts
+        if len(text.split()) > 40
+    ]
+    chosen = train[: config.calibration_short] + reviews[: config.calibration_long]
+    return [prepare_for_model(t) for t in chosen]
 
 
 def _dev_metrics(

@@ -81,6 +81,7 @@ class AnalysisPublic(BaseModel):
     polarity: PolarityPublic | None
     trajectory: list[SegmentPublic]
     mood_shift: float | None
+    cues: list[str]
 
 
 class AnalysesPublic(BaseModel):
