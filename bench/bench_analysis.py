@@ -16,11 +16,8 @@ import argparse
 import json
 import resource
 import statistics
-import sys
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nlp.analysis import Analyzer
 from training.data import read_goemotions, shared_data_dir

@@ -168,7 +168,8 @@ class Analyzer:
 
     def analyze(self, text: str) -> Analysis:
         """Analyse one text."""
-        return self.analyze_many([text])[0]
+        self._check_text(text, "text")
+        return self.analyze_documents([text])[0]
 
     def analyze_turns(self, turns: Sequence[Turn]) -> Analysis:
         """Analyse one transcript given as speaker-tagged turns."""
@@ -176,6 +177,8 @@ class Analyzer:
 
     def analyze_many(self, texts: Sequence[str]) -> list[Analysis]:
         """Analyse many texts in one encoder pass; results are in input order."""
+        for i, text in enumerate(texts):
+            self._check_text(text, f"texts[{i}]")
         return self.analyze_documents(list(texts))
 
     def analyze_documents(
@@ -211,7 +214,9 @@ class Analyzer:
             language = detect_language(document)
             units: list[tuple[str | None, int, str]] = [(None, 0, document)]
             method = "whole"
-        elif isinstance(document, Sequence):
+        elif isinstance(document, Sequence) and not isinstance(
+            document, (bytes, bytearray)
+        ):
             turns = self._check_turns(document)
             customer = [t.text for t in turns if t.role == "customer"]
             language = detect_language("\n".join(customer or [t.text for t in turns]))

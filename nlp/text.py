@@ -19,6 +19,22 @@ __all__ = [
 ]
 
 _WHITESPACE = re.compile(r"\s+")
+# Emoji whose CLDR names hide the feeling they carry ("face with symbols on mouth" is
+# cursing). They are spelled with the feeling before the generic spelling-out runs.
+_EMOJI_FEELINGS = {
+    "\U0001f92c": " cursing angry face ",  # face with symbols on mouth
+    "\U0001f624": " frustrated huffing face ",  # face with steam from nose
+    "\U0001f644": " annoyed eye-rolling face ",  # face with rolling eyes
+    "\U0001f612": " annoyed unamused face ",  # unamused face
+    "\U0001f92e": " disgusted vomiting face ",  # face vomiting
+    "\U0001f922": " disgusted nauseated face ",  # nauseated face
+    "\U0001f926": " frustrated facepalm ",  # person facepalming
+    "\U0001f629": " weary frustrated face ",  # weary face
+    "\U0001f62b": " tired frustrated face ",  # tired face
+    "\U0001f62c": " nervous grimacing face ",  # grimacing face
+    "\U0001f973": " happy celebrating face ",  # partying face
+}
+_EMOJI_TABLE = str.maketrans(_EMOJI_FEELINGS)
 # A sentence ends at ., ! or ? (possibly repeated, possibly followed by closing quotes
 # or brackets) followed by whitespace, or at a line break. Abbreviations such as "e.g."
 # are kept whole by requiring the next sentence to start with an upper-case letter,
@@ -35,7 +51,8 @@ def prepare_for_model(text: str) -> str:
 
     Emoji carry much of the feeling in short feedback ("thanks🙂", "🤬"), but the
     MiniLM word-piece vocabulary has no entries for them, so they are spelled out as
-    their CLDR names ("slightly smiling face"). Control characters are dropped and
+    their CLDR names ("slightly smiling face"), or, for the few whose names hide the
+    feeling, as the feeling ("cursing angry face"). Control characters are dropped and
     white space is folded.
 
     Args:
@@ -47,7 +64,7 @@ def prepare_for_model(text: str) -> str:
     if not text.isascii():
         # Lone surrogates (from JSON "\ud83d" escapes) cannot be encoded; replace them.
         text = text.encode("utf-8", "replace").decode("utf-8")
-        text = unicodedata.normalize("NFC", text)
+        text = unicodedata.normalize("NFC", text).translate(_EMOJI_TABLE)
         text = emoji.demojize(text, delimiters=(" ", " "))
         text = text.replace("_", " ")
         text = "".join(ch for ch in text if ch.isprintable() or ch.isspace())

@@ -31,8 +31,12 @@ evaluate_app = typer.Typer(
 train_app = typer.Typer(
     help="Rebuild model artifacts from ../shared/data.", no_args_is_help=True
 )
+tenants_app = typer.Typer(
+    help="Manage tenants and their API keys.", no_args_is_help=True
+)
 app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(train_app, name="train")
+app.add_typer(tenants_app, name="tenants")
 
 logger = logging.getLogger("feedback_miner.cli")
 
@@ -45,13 +49,64 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     verbose: Verbose = False,
 ) -> None:
-    """Start the HTTP service."""
+    """Start the HTTP service; the database is migrated first."""
     import uvicorn
 
     from service.main import create_app
 
     _configure_logging(verbose)
     uvicorn.run(create_app(), host=host, port=port, log_config=None)
+
+
+@tenants_app.command("create")
+def tenants_create_command(
+    name: Annotated[str, typer.Argument(help="The tenant's unique name.")],
+    scopes: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scopes",
+            help="What the key may do: ingest, read, admin; comma-separated or "
+            "repeated. Default: ingest,read.",
+        ),
+    ] = None,
+    store_raw_text: Annotated[
+        bool,
+        typer.Option(help="Keep unredacted text beside the redacted one."),
+    ] = False,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Database URL (default: FEEDBACK_MINER_DATABASE_URL)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Create a tenant and print its API key; the key is shown only this once."""
+    from service.config import get_settings
+    from service.errors import ServiceError
+    from service.tenants import create_tenant_with_key, split_scopes
+
+    _configure_logging(verbose)
+    url = database_url or get_settings().resolved_database_url
+    try:
+        created = create_tenant_with_key(
+            url,
+            name,
+            scopes=split_scopes(scopes or ["ingest,read"]),
+            store_raw_text=store_raw_text,
+        )
+    except (ServiceError, ValueError) as e:
+        _fail(str(e))
+    if as_json:
+        _print_json(
+            {**dataclasses.asdict(created), "tenant_id": str(created.tenant_id)}
+        )
+        return
+    typer.echo(
+        f"created tenant {created.name!r} ({created.tenant_id}) with scopes "
+        f"{', '.join(created.scopes)}; store the API key now, it is not shown again:",
+        err=True,
+    )
+    typer.echo(created.api_key)
 
 
 @app.command()

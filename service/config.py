@@ -42,6 +42,21 @@ class Settings(BaseSettings):
     encoder_threads: int | None = Field(default=None, ge=1, le=64)
     max_text_chars: int = Field(default=200_000, ge=1_000, le=5_000_000)
     max_batch_texts: int = Field(default=1_000, ge=1, le=100_000)
+    max_ingest_items: int = Field(
+        default=5_000, ge=1, le=100_000, description="Items per feedback batch."
+    )
+    max_ingest_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="Bytes per feedback batch request body.",
+    )
+    max_request_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="Bytes per request body on every other route.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,10 +1,18 @@
 """Errors of the service and their mapping to HTTP answers.
 
-    ServiceError                  (4xx with a stable ``code``)
-    └── RequestTooLarge           413 request_too_large
+    ServiceError                  (4xx/5xx with a stable ``code``)
+    ├── InvalidInput              422 validation_error (one or more field errors)
+    ├── Unauthorized              401 unauthorized (with ``WWW-Authenticate: Bearer``)
+    ├── Forbidden                 403 insufficient_scope
+    ├── NotFound                  404 not_found
+    ├── Conflict                  409 conflict
+    ├── RequestTooLarge           413 request_too_large
+    └── DatabaseUnavailable       503 database_unavailable
 
 Engine errors are mapped too: ``nlp.errors.InputError`` becomes 422 with the field
-and code it carries. Every error answer has the same shape::
+and code it carries, and SQLAlchemy's ``OperationalError`` (the database cannot be
+reached or refuses work) becomes 503 ``database_unavailable``. Every error answer
+has the same shape::
 
     {"detail": "...", "code": "...", "errors": [{"field", "code", "message"}]}
 
@@ -15,37 +23,137 @@ with ``code: internal_error``.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nlp.errors import InputError
 
-__all__ = ["RequestTooLarge", "ServiceError", "install_error_handlers"]
+__all__ = [
+    "Conflict",
+    "DatabaseUnavailable",
+    "FieldError",
+    "Forbidden",
+    "InvalidInput",
+    "NotFound",
+    "RequestTooLarge",
+    "ServiceError",
+    "Unauthorized",
+    "error_body",
+    "field_errors_from_pydantic",
+    "install_error_handlers",
+]
 
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class FieldError:
+    """What is wrong with one field of a request."""
+
+    field: str
+    code: str
+    message: str
+
+
 class ServiceError(Exception):
-    """Base class of errors that the service answers with a 4xx status."""
+    """Base class of errors that the service answers with a stable ``code``.
 
-    status_code = 400
-    code = "bad_request"
+    Args:
+        message: The ``detail`` of the answer: expected, received, and the fix.
+        field: The request field at fault, if one is.
+        reason: The field-level code; defaults to the class's ``code``.
+    """
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    headers: ClassVar[dict[str, str]] = {}
+
+    def __init__(
+        self, message: str, *, field: str | None = None, reason: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.reason = reason or self.code
+
+    @property
+    def field_errors(self) -> list[FieldError]:
+        """The field-level errors of the answer (none without a field)."""
+        if self.field is None:
+            return []
+        return [FieldError(field=self.field, code=self.reason, message=self.message)]
+
+
+class InvalidInput(ServiceError):
+    """A request is well-formed JSON but one or more fields are not acceptable."""
+
+    status_code = 422
+    code = "validation_error"
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+        self.errors = list(errors)
+
+    @classmethod
+    def single(cls, field: str, code: str, message: str) -> InvalidInput:
+        """The error of one field."""
+        return cls([FieldError(field=field, code=code, message=message)])
+
+    @property
+    def field_errors(self) -> list[FieldError]:
+        """Every field at fault."""
+        return self.errors
+
+
+class Unauthorized(ServiceError):
+    """No API key, or one that is unknown, revoked or malformed."""
+
+    status_code = 401
+    code = "unauthorized"
+    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(ServiceError):
+    """A valid API key without the scope the operation needs."""
+
+    status_code = 403
+    code = "insufficient_scope"
+
+
+class NotFound(ServiceError):
+    """No such resource for this tenant (another tenant's ids read as absent)."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    """The resource exists already (e.g. an account with the same external id)."""
+
+    status_code = 409
+    code = "conflict"
 
 
 class RequestTooLarge(ServiceError):
-    """A batch holds more items than one call accepts."""
+    """A request holds more items, or more bytes, than one call accepts."""
 
     status_code = 413
     code = "request_too_large"
+
+
+class DatabaseUnavailable(ServiceError):
+    """The database cannot be reached or refused the work; retrying may succeed."""
+
+    status_code = 503
+    code = "database_unavailable"
+    headers: ClassVar[dict[str, str]] = {"Retry-After": "5"}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -53,6 +161,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(InputError, _input_error)
+    app.add_exception_handler(OperationalError, _database_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
@@ -64,27 +173,70 @@ def error_body(
     return {"detail": detail, "code": code, "errors": errors or []}
 
 
-# Pydantic error types mapped to the codes callers see.
+# Pydantic error types mapped to the codes callers see; others pass unchanged.
 _CODES = {
     "string_type": "invalid_type",
     "list_type": "invalid_type",
     "model_type": "invalid_type",
+    "model_attributes_type": "invalid_type",
     "dict_type": "invalid_type",
+    "int_type": "invalid_type",
+    "int_parsing": "invalid_type",
+    "int_from_float": "invalid_type",
+    "float_type": "invalid_type",
+    "float_parsing": "invalid_type",
+    "bool_type": "invalid_type",
+    "bool_parsing": "invalid_type",
+    "decimal_type": "invalid_type",
+    "decimal_parsing": "invalid_type",
+    "date_type": "invalid_type",
+    "date_parsing": "invalid_type",
+    "date_from_datetime_parsing": "invalid_type",
+    "datetime_type": "invalid_type",
+    "datetime_parsing": "invalid_type",
+    "datetime_from_date_parsing": "invalid_type",
+    "uuid_type": "invalid_type",
+    "uuid_parsing": "invalid_type",
     "missing": "missing",
     "extra_forbidden": "unknown_field",
     "literal_error": "invalid_value",
+    "enum": "invalid_value",
+    "timezone_aware": "invalid_value",
     "too_short": "too_short",
+    "too_long": "too_long",
+    "string_too_short": "too_short",
+    "string_too_long": "too_long",
+    "greater_than": "out_of_range",
+    "greater_than_equal": "out_of_range",
+    "less_than": "out_of_range",
+    "less_than_equal": "out_of_range",
+    "decimal_max_digits": "out_of_range",
+    "decimal_max_places": "out_of_range",
     "json_invalid": "malformed_json",
     "value_error": "invalid_value",
+    "string_pattern_mismatch": "invalid_value",
 }
 
+# Where FastAPI says a value came from; the field name alone is clearer.
+_SOURCES = frozenset({"body", "query", "path", "header", "cookie"})
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = []
-    for error in exc.errors():
-        location = [str(p) for p in error.get("loc", ()) if p != "body"]
-        field = _dotted(location) or "body"
+
+def field_errors_from_pydantic(
+    errors: Sequence[Any], *, prefix: str = ""
+) -> list[dict[str, Any]]:
+    """Convert pydantic (or FastAPI) error dicts to the answer's ``errors`` entries.
+
+    Args:
+        errors: The ``errors()`` of a ``ValidationError`` or ``RequestValidationError``.
+        prefix: Prepended to every field, e.g. ``"items[3]"`` for a batch item.
+
+    Returns:
+        One ``{"field", "code", "message"}`` (plus ``received``) per error.
+    """
+    converted = []
+    for error in errors:
+        location = [str(p) for p in error.get("loc", ()) if p not in _SOURCES]
+        field = _dotted([*([prefix] if prefix else []), *location]) or "body"
         entry = {
             "field": field,
             "code": _CODES.get(error.get("type", ""), error.get("type", "invalid")),
@@ -92,7 +244,13 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         }
         if "input" in error and error.get("type") != "missing":
             entry["received"] = _preview(error["input"])
-        errors.append(entry)
+        converted.append(entry)
+    return converted
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # registered for this type
+    errors = field_errors_from_pydantic(exc.errors())
     malformed = any(e["code"] == "malformed_json" for e in errors)
     code = "malformed_json" if malformed else "validation_error"
     detail = (
@@ -104,22 +262,40 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ServiceError)
-    errors = [{"field": exc.field, "code": exc.code, "message": exc.message}]
+    assert isinstance(exc, ServiceError)  # registered for this type
+    errors = [asdict(e) for e in exc.field_errors]
     return JSONResponse(
-        error_body(exc.message, exc.code, errors if exc.field else None),
+        error_body(exc.message, exc.code, errors),
         status_code=exc.status_code,
+        headers=exc.headers or None,
     )
 
 
 async def _input_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, InputError)
+    assert isinstance(exc, InputError)  # registered for this type
     errors = [{"field": exc.field, "code": exc.code, "message": str(exc)}]
     return JSONResponse(error_body(str(exc), exc.code, errors), status_code=422)
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    # The driver's message can carry the server address; it goes to the log only.
+    logger.error(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+    )
+    return await _service_error(
+        request,
+        DatabaseUnavailable(
+            "the database is unavailable; retry in a few seconds, and tell the "
+            "operator if it persists"
+        ),
+    )
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+    assert isinstance(exc, StarletteHTTPException)  # registered for this type
     code = {404: "not_found", 405: "method_not_allowed"}.get(
         exc.status_code, "http_error"
     )
@@ -141,13 +317,18 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 def _dotted(parts: list[str]) -> str:
     out = ""
     for part in parts:
-        out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
+        if part.isdigit():
+            out += f"[{part}]"
+        elif part.startswith("["):
+            out += part
+        else:
+            out += f".{part}" if out else part
     return out
 
 
 def _preview(value: object) -> object:
-    if isinstance(value, str) and len(value) > 80:
-        return value[:77] + "..."
+    if isinstance(value, str):
+        return value if len(value) <= 80 else value[:77] + "..."
     if isinstance(value, (int, float, bool)) or value is None:
         return value
     text = repr(value)

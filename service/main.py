@@ -1,4 +1,11 @@
-"""The FastAPI application: lifespan model loading, routers, error handlers."""
+"""The FastAPI application: lifespan loading, routers, error handlers.
+
+At startup the lifespan migrates the database to the newest revision, opens the
+engine and session factory, and loads the models (analyzer, PII redactor) once;
+handlers reach them through the dependencies of :mod:`service.api.deps`. Tests
+may set ``app.state.analyzer`` or ``app.state.redactor`` before startup to skip
+loading them.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +15,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from service.api.routes import analyze, health
+from service.api.body_limit import BodySizeLimit
+from service.api.routes import accounts, analyze, feedback, health
 from service.config import Settings, get_settings
 from service.errors import install_error_handlers
+from service.storage.session import (
+    create_db_engine,
+    create_session_factory,
+    run_migrations,
+)
 
 __all__ = ["create_app"]
 
@@ -18,23 +31,22 @@ logger = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the application; models load once, when it starts."""
+    """Build the application; the database and models are set up when it starts."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from nlp.analysis import Analyzer
-        from nlp.artifact import load_artifact
-
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        if getattr(app.state, "analyzer", None) is None:
-            app.state.analyzer = Analyzer(
-                load_artifact(settings.model_dir),
-                threads=settings.encoder_threads,
-                max_chars=settings.max_text_chars,
-            )
-        logger.info("model %s loaded", app.state.analyzer.model_version)
-        yield
+        url = settings.resolved_database_url
+        run_migrations(url)
+        engine = create_db_engine(url, echo=settings.database_echo)
+        app.state.engine = engine
+        app.state.session_factory = create_session_factory(engine)
+        _load_models(app, settings)
+        try:
+            yield
+        finally:
+            engine.dispose()
 
     app = FastAPI(
         title="feedback-miner",
@@ -42,8 +54,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Emotion, sentiment and theme signals from customer feedback.",
         lifespan=lifespan,
     )
+    app.state.settings = settings
     app.state.analyzer = None
+    app.state.redactor = None
     install_error_handlers(app)
+    app.add_middleware(
+        BodySizeLimit,
+        limits={"/v1/feedback:batch": settings.max_ingest_bytes},
+        default=settings.max_request_bytes,
+    )
     app.include_router(health.router)
     app.include_router(analyze.router)
+    app.include_router(feedback.router)
+    app.include_router(accounts.router)
     return app
+
+
+def _load_models(app: FastAPI, settings: Settings) -> None:
+    """Load the analyzer and the redactor, unless a test has set them."""
+    from nlp.analysis import Analyzer
+    from nlp.artifact import load_artifact
+    from service.redaction import Redactor
+
+    if app.state.analyzer is None:
+        app.state.analyzer = Analyzer(
+            load_artifact(settings.model_dir),
+            threads=settings.encoder_threads,
+            max_chars=settings.max_text_chars,
+        )
+    logger.info("model %s loaded", app.state.analyzer.model_version)
+    if app.state.redactor is None:
+        app.state.redactor = Redactor.load(
+            settings.redaction_model, batch_size=settings.redaction_batch_size
+        )

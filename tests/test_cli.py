@@ -123,3 +123,55 @@ def test_cli_evaluate_missing_file_fails_cleanly() -> None:
     result = runner.invoke(app, ["evaluate", "emotions", "--data", "nope.tsv"])
     assert result.exit_code == 1
     assert result.stderr.strip() == "error: nope.tsv: no such file"
+
+
+def test_cli_tenants_create_prints_the_key_once(tmp_path: Path) -> None:
+    from service.storage.keys import authenticate
+    from service.storage.session import create_db_engine, create_session_factory
+
+    url = f"sqlite:///{tmp_path / 'fm.db'}"
+    command = ["tenants", "create", "acme", "--scopes", "ingest,read,admin"]
+    result = runner.invoke(app, [*command, "--database-url", url])
+    assert result.exit_code == 0, result.output
+    key = result.stdout.strip()
+    assert key.startswith("fm_") and "\n" not in key
+    assert "store the API key now, it is not shown again" in result.stderr
+    engine = create_db_engine(url)
+    with create_session_factory(engine)() as session:
+        stored = authenticate(session, key)
+        assert stored is not None
+        assert sorted(stored.scopes) == ["admin", "ingest", "read"]
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--scopes", "ingest,write"],
+            "error: expected scopes among ['admin', 'ingest', 'read'], got 'write'; "
+            "pass e.g. --scopes ingest --scopes read",
+        ),
+        (["--scopes", ","], "error: expected at least one scope, got none"),
+    ],
+)
+def test_cli_tenants_create_bad_scopes_fail_in_one_line(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    url = f"sqlite:///{tmp_path / 'fm.db'}"
+    result = runner.invoke(
+        app, ["tenants", "create", "acme", *args, "--database-url", url]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.strip() == message
+
+
+def test_cli_tenants_create_same_name_twice_fails(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fm.db'}"
+    command = ["tenants", "create", "acme", "--database-url", url]
+    assert runner.invoke(app, command).exit_code == 0
+    again = runner.invoke(app, command)
+    assert again.exit_code == 1
+    assert again.stderr.strip() == (
+        "error: a tenant named 'acme' exists already; choose another name"
+    )

@@ -9,7 +9,7 @@ from nlp.text import pack_sentences, prepare_for_model, split_sentences
     ("text", "expected"),
     [
         ("thanks🙂🙂", "thanks slightly smiling face slightly smiling face"),
-        ("🤬", "face with symbols on mouth"),
+        ("🤬", "cursing angry face"),
         ("  two\n\tlines  ", "two lines"),
         ("plain ascii", "plain ascii"),
     ],

@@ -6,7 +6,8 @@ Steps, each a named function so a run can restart from a saved checkpoint:
 2. export the best epoch to ONNX and quantise it to int8 (``training.export``);
 3. score GoEmotions dev with the int8 model through the same code the service
    uses, and fit one threshold per label and per CS emotion on it;
-4. fit the polarity head on the four polarity sources (``training.polarity``);
+4. fit the polarity head on the four polarity sources (``training.polarity``), and
+   the ``mixed`` rule's threshold on GoEmotions dev folded four ways;
 5. write ``meta.json``: format, version, labels, thresholds, polarity head, training
    config and the dev metrics.
 
@@ -29,12 +30,18 @@ import numpy as np
 from nlp.analysis import Analyzer
 from nlp.artifact import ARTIFACT_FORMAT, default_artifact_dir, load_artifact
 from nlp.labels import CS_VIEW, EMOTIONS, fold_labels
+from nlp.sentiment import PolarityHead
 from nlp.text import prepare_for_model
 from training.data import read_goemotions
 from training.export import export_onnx
 from training.finetune import FinetuneConfig, finetune
 from training.metrics import fit_thresholds, macro_f1, micro_f1
-from training.polarity import fit_polarity_head, polarity_sets
+from training.polarity import (
+    fit_mixed_min,
+    fit_polarity_head,
+    goemotions_four_way,
+    polarity_sets,
+)
 
 __all__ = ["BuildConfig", "build_artifact", "calibration_texts"]
 
@@ -103,7 +110,14 @@ def build_artifact(config: BuildConfig) -> dict[str, Any]:
         return np.hstack([output.pooled, output.probs])
 
     head, polarity_report = fit_polarity_head(features, polarity_sets())
-    head["mixed_min"] = 0.3
+    four_texts, four_gold = goemotions_four_way(Path(config.finetune.dev_path))
+    output = analyzer.model.encode([prepare_for_model(t) for t in four_texts])
+    head_probs = PolarityHead({**head, "mixed_min": 0.0}).probabilities(
+        output.pooled, output.probs
+    )
+    head["mixed_min"], polarity_report["goemotions_dev_four_way"] = fit_mixed_min(
+        head_probs, four_gold
+    )
     metrics["polarity"] = polarity_report
 
     # 5. The final meta.json.

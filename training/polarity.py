@@ -30,7 +30,13 @@ from nlp.labels import EMOTIONS, NEGATIVE_EMOTIONS, POSITIVE_EMOTIONS
 from nlp.sentiment import POLARITY_CLASSES
 from training.data import read_goemotions, shared_data_dir
 
-__all__ = ["PolaritySet", "fit_polarity_head", "polarity_sets"]
+__all__ = [
+    "PolaritySet",
+    "fit_mixed_min",
+    "fit_polarity_head",
+    "goemotions_four_way",
+    "polarity_sets",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -194,3 +200,67 @@ def _nhs_set(data_dir: Path) -> PolaritySet:
                 polarity = _POS if value <= 2 else _NEU if value == 3 else _NEG
                 rows.append((record["Comment ID"], text, polarity))
     return _split("nhs_fft", rows)
+
+
+def goemotions_four_way(path: Path) -> tuple[list[str], list[str]]:
+    """Fold a GoEmotions file into four polarity classes, ``mixed`` included.
+
+    A text with both a positive and a negative emotion is mixed; one with only
+    ambiguous emotions (surprise, curiosity, ...) is left out.
+    """
+    data = read_goemotions(path)
+    pos = [EMOTIONS.index(e) for e in POSITIVE_EMOTIONS]
+    neg = [EMOTIONS.index(e) for e in NEGATIVE_EMOTIONS]
+    neutral = EMOTIONS.index("neutral")
+    texts, labels = [], []
+    for text, row in zip(data.texts, data.y, strict=True):
+        has_pos, has_neg = bool(row[pos].any()), bool(row[neg].any())
+        label = (
+            "mixed"
+            if has_pos and has_neg
+            else "positive"
+            if has_pos
+            else "negative"
+            if has_neg
+            else "neutral"
+            if row[neutral]
+            else None
+        )
+        if label:
+            texts.append(text)
+            labels.append(label)
+    return texts, labels
+
+
+def fit_mixed_min(
+    probabilities: np.ndarray, gold: list[str]
+) -> tuple[float, dict[str, float]]:
+    """Pick the ``mixed_min`` that maximises four-class macro-F1.
+
+    Args:
+        probabilities: Head outputs, shape (n, 3), in POLARITY_CLASSES order.
+        gold: Four-way gold labels.
+
+    Returns:
+        The chosen value and the figures at it (macro-F1, mixed F1, mixed support).
+    """
+    from sklearn.metrics import f1_score
+
+    best: tuple[float, float, float] = (-1.0, 0.3, 0.0)
+    for candidate in np.round(np.arange(0.10, 0.50, 0.02), 2):
+        mixed = (probabilities[:, _NEG] >= candidate) & (
+            probabilities[:, _POS] >= candidate
+        )
+        predicted = np.where(
+            mixed, "mixed", np.asarray(POLARITY_CLASSES)[probabilities.argmax(axis=1)]
+        )
+        macro = float(f1_score(gold, predicted, average="macro"))
+        mixed_f1 = float(f1_score(gold, predicted, labels=["mixed"], average="macro"))
+        if macro > best[0]:
+            best = (macro, float(candidate), mixed_f1)
+    macro, chosen, mixed_f1 = best
+    return chosen, {
+        "four_way_macro_f1": macro,
+        "mixed_f1": mixed_f1,
+        "mixed_support": int(sum(g == "mixed" for g in gold)),
+    }

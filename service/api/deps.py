@@ -1,15 +1,41 @@
-"""FastAPI dependencies: the models loaded at startup, and the settings."""
+"""FastAPI dependencies: models and database loaded at startup, settings, and auth.
+
+Authentication reads ``Authorization: Bearer <key>``; :mod:`service.auth` decides
+(401 for a missing or bad key, 403 for a key without the scope).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session, sessionmaker
 
 from nlp.analysis import Analyzer
-from service.config import Settings, get_settings
+from service.auth import Caller, authenticate_caller, check_scope
+from service.config import Settings
+from service.redaction import Redactor
+from service.storage.models import Scope
 
-__all__ = ["AnalyzerDep", "SettingsDep", "get_analyzer"]
+__all__ = [
+    "AnalyzerDep",
+    "IngestCallerDep",
+    "ReadCallerDep",
+    "RedactorDep",
+    "SessionDep",
+    "SettingsDep",
+    "get_analyzer",
+    "get_app_settings",
+    "get_redactor",
+    "get_session",
+    "require_scope",
+]
+
+# auto_error=False: a missing or non-Bearer header reaches us as None, so the
+# answer is our 401 shape rather than FastAPI's own.
+_bearer = HTTPBearer(auto_error=False, description="An API key from `tenants create`.")
 
 
 def get_analyzer(request: Request) -> Analyzer:
@@ -18,5 +44,53 @@ def get_analyzer(request: Request) -> Analyzer:
     return analyzer
 
 
+def get_app_settings(request: Request) -> Settings:
+    """Return the settings the application was built with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_redactor(request: Request) -> Redactor:
+    """Return the PII redactor that the lifespan loaded."""
+    redactor: Redactor = request.app.state.redactor
+    return redactor
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """Open a database session for one request; what is not committed rolls back."""
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    with factory() as session:
+        yield session
+
+
 AnalyzerDep = Annotated[Analyzer, Depends(get_analyzer)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+RedactorDep = Annotated[Redactor, Depends(get_redactor)]
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+_Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def require_scope(
+    scope: Scope,
+) -> Callable[[Session, HTTPAuthorizationCredentials | None], Caller]:
+    """Build the dependency that authenticates a request and checks ``scope``.
+
+    Args:
+        scope: What the operation needs.
+
+    Returns:
+        A dependency giving the :class:`~service.auth.Caller`.
+    """
+
+    def dependency(session: SessionDep, credentials: _Credentials) -> Caller:
+        caller = authenticate_caller(
+            session, credentials.credentials if credentials else None
+        )
+        check_scope(caller, scope)
+        return caller
+
+    return dependency
+
+
+IngestCallerDep = Annotated[Caller, Depends(require_scope(Scope.INGEST))]
+ReadCallerDep = Annotated[Caller, Depends(require_scope(Scope.READ))]

@@ -30,6 +30,7 @@ from service.storage.models import (
 
 __all__ = [
     "AccountFields",
+    "account_external_ids",
     "add_contact",
     "ensure_accounts",
     "get_account",
@@ -143,6 +144,26 @@ def list_accounts(
     if after is not None:
         query = query.where(Account.external_id > after)
     return list(session.scalars(query.order_by(Account.external_id).limit(limit)))
+
+
+def account_external_ids(
+    session: Session, tenant_id: uuid.UUID, account_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """Return the external id of each of the tenant's accounts among ``account_ids``.
+
+    Ids of other tenants' accounts, or of none, are left out of the result.
+    """
+    wanted = sorted(set(account_ids))
+    found: dict[uuid.UUID, str] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        rows = session.execute(
+            select(Account.id, Account.external_id).where(
+                Account.tenant_id == tenant_id,
+                Account.id.in_(wanted[start : start + _IN_CHUNK]),
+            )
+        )
+        found.update({row.id: row.external_id for row in rows})
+    return found
 
 
 def add_contact(

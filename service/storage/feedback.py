@@ -43,6 +43,7 @@ __all__ = [
     "NewFeedback",
     "StoredFeedback",
     "add_feedback",
+    "find_feedback",
     "get_feedback",
     "list_feedback",
 ]
@@ -158,6 +159,22 @@ def add_feedback(
         item = stored[key]
         results.append(StoredFeedback(item=item, created=item.id == row["id"]))
     return results
+
+
+def find_feedback(
+    session: Session, tenant_id: uuid.UUID, external_ids: Sequence[str]
+) -> dict[str, FeedbackItem]:
+    """Return the tenant's stored items among ``external_ids``, keyed by them.
+
+    Ingestion asks this first, so that a retried batch skips the work of
+    redacting and analysing what is already stored.
+    """
+    wanted = sorted(set(external_ids))
+    return {
+        item.external_id: item
+        for item in _select_in(session, tenant_id, FeedbackItem.external_id, wanted)
+        if item.external_id is not None
+    }
 
 
 def get_feedback(

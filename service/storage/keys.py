@@ -26,6 +26,7 @@ __all__ = [
     "IssuedKey",
     "authenticate",
     "create_tenant",
+    "get_tenant",
     "hash_api_key",
     "issue_api_key",
     "parse_scopes",
@@ -94,6 +95,11 @@ def create_tenant(
     issued = issue_api_key(session, tenant.id, scopes=scopes)
     logger.info("created tenant %s", tenant.id)
     return tenant, issued
+
+
+def get_tenant(session: Session, tenant_id: uuid.UUID) -> Tenant | None:
+    """Return the tenant with id ``tenant_id``, or None."""
+    return session.get(Tenant, tenant_id)
 
 
 def issue_api_key(

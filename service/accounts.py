@@ -1,0 +1,188 @@
+"""Accounts and their contacts, as the API reads and changes them.
+
+Accounts are addressed by the caller's ``external_id``; an account of another
+tenant is not found, exactly as one that does not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.api.schemas.accounts import (
+    AccountCreate,
+    AccountPublic,
+    AccountsPublic,
+    AccountUpdate,
+)
+from service.api.schemas.contacts import ContactCreate, ContactPublic, ContactsPublic
+from service.errors import Conflict, NotFound
+from service.storage.accounts import (
+    AccountFields,
+    add_contact,
+    ensure_accounts,
+    get_account,
+    list_accounts,
+    list_contacts,
+    update_account,
+)
+from service.storage.models import Account, Contact
+
+__all__ = [
+    "change_account",
+    "create_account",
+    "create_contact",
+    "list_account_contacts",
+    "list_accounts_public",
+    "read_account",
+]
+
+
+def create_account(
+    session: Session, tenant_id: uuid.UUID, body: AccountCreate
+) -> AccountPublic:
+    """Create an account; this function commits.
+
+    Raises:
+        Conflict: If the tenant has an account with this external id already.
+    """
+    if get_account(session, tenant_id, body.external_id) is not None:
+        raise _exists(body.external_id)
+    fields = AccountFields(**body.model_dump(exclude={"external_id"}))
+    account = ensure_accounts(session, tenant_id, {body.external_id: fields})[
+        body.external_id
+    ]
+    # Two concurrent creates of one id both answer with the one stored account,
+    # as an idempotent create would; the insert ignores the conflict.
+    session.commit()
+    return _account_public(account)
+
+
+def read_account(
+    session: Session, tenant_id: uuid.UUID, external_id: str
+) -> AccountPublic:
+    """Return one account.
+
+    Raises:
+        NotFound: If the tenant has no account with this external id.
+    """
+    return _account_public(_require_account(session, tenant_id, external_id))
+
+
+def change_account(
+    session: Session, tenant_id: uuid.UUID, external_id: str, body: AccountUpdate
+) -> AccountPublic:
+    """Apply the fields sent (``null`` clears one); this function commits.
+
+    Raises:
+        NotFound: If the tenant has no account with this external id.
+    """
+    changes = body.model_dump(include=body.model_fields_set)
+    account = update_account(session, tenant_id, external_id, changes)
+    if account is None:
+        raise _missing(external_id)
+    session.commit()
+    return _account_public(account)
+
+
+def list_accounts_public(
+    session: Session, tenant_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> AccountsPublic:
+    """Return one page of accounts ordered by external id.
+
+    Args:
+        session: An open session.
+        tenant_id: The caller's tenant.
+        limit: The most accounts on the page.
+        cursor: The ``next_cursor`` of the previous page, if any.
+
+    Returns:
+        The page; ``next_cursor`` is None on the last one.
+    """
+    accounts = list_accounts(session, tenant_id, limit=limit + 1, after=cursor)
+    more = len(accounts) > limit
+    accounts = accounts[:limit]
+    return AccountsPublic(
+        items=[_account_public(a) for a in accounts],
+        next_cursor=accounts[-1].external_id if more else None,
+    )
+
+
+def create_contact(
+    session: Session, tenant_id: uuid.UUID, external_id: str, body: ContactCreate
+) -> ContactPublic:
+    """Add a contact to an account; this function commits.
+
+    Raises:
+        NotFound: If the tenant has no account with this external id.
+        Conflict: If the account has a contact with this e-mail address already.
+    """
+    account = _require_account(session, tenant_id, external_id)
+    try:
+        contact = add_contact(
+            session, account, name=body.name, email=body.email, role=body.role
+        )
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(
+            f"account {external_id!r} has a contact with e-mail {body.email!r} "
+            "already; list its contacts to find it",
+            field="email",
+        ) from None
+    return _contact_public(contact, external_id)
+
+
+def list_account_contacts(
+    session: Session, tenant_id: uuid.UUID, external_id: str
+) -> ContactsPublic:
+    """Return an account's contacts, oldest first.
+
+    Raises:
+        NotFound: If the tenant has no account with this external id.
+    """
+    account = _require_account(session, tenant_id, external_id)
+    contacts = list_contacts(session, tenant_id, account.id)
+    return ContactsPublic(items=[_contact_public(c, external_id) for c in contacts])
+
+
+def _require_account(
+    session: Session, tenant_id: uuid.UUID, external_id: str
+) -> Account:
+    account = get_account(session, tenant_id, external_id)
+    if account is None:
+        raise _missing(external_id)
+    return account
+
+
+def _missing(external_id: str) -> NotFound:
+    return NotFound(
+        f"no account with id {external_id!r}; create it with POST /v1/accounts "
+        "or by posting feedback for it",
+        field="account_id",
+    )
+
+
+def _exists(external_id: str) -> Conflict:
+    return Conflict(
+        f"an account with id {external_id!r} exists already; change it with "
+        f"PATCH /v1/accounts/{external_id}",
+        field="external_id",
+    )
+
+
+def _account_public(account: Account) -> AccountPublic:
+    return AccountPublic.model_validate(account, from_attributes=True)
+
+
+def _contact_public(contact: Contact, account_id: str) -> ContactPublic:
+    return ContactPublic(
+        id=contact.id,
+        account_id=account_id,
+        name=contact.name,
+        email=contact.email,
+        role=contact.role,
+        created_at=contact.created_at,
+    )

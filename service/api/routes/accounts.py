@@ -1,0 +1,82 @@
+"""``/v1/accounts``: accounts by the caller's id, and their contacts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from service import accounts
+from service.api.deps import IngestCallerDep, ReadCallerDep, SessionDep
+from service.api.schemas.accounts import (
+    AccountCreate,
+    AccountPublic,
+    AccountsPublic,
+    AccountUpdate,
+)
+from service.api.schemas.contacts import ContactCreate, ContactPublic, ContactsPublic
+
+__all__ = [
+    "create_account",
+    "create_contact",
+    "list_accounts",
+    "list_contacts",
+    "read_account",
+    "router",
+    "update_account",
+]
+
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_account(
+    body: AccountCreate, caller: IngestCallerDep, session: SessionDep
+) -> AccountPublic:
+    """Create an account named by the caller's own id."""
+    return accounts.create_account(session, caller.tenant_id, body)
+
+
+@router.get("")
+def list_accounts(
+    caller: ReadCallerDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> AccountsPublic:
+    """List accounts ordered by their id, paginated by cursor."""
+    return accounts.list_accounts_public(
+        session, caller.tenant_id, limit=limit, cursor=cursor
+    )
+
+
+@router.get("/{account_id}")
+def read_account(
+    account_id: str, caller: ReadCallerDep, session: SessionDep
+) -> AccountPublic:
+    """Read one account."""
+    return accounts.read_account(session, caller.tenant_id, account_id)
+
+
+@router.patch("/{account_id}")
+def update_account(
+    account_id: str, body: AccountUpdate, caller: IngestCallerDep, session: SessionDep
+) -> AccountPublic:
+    """Change the fields sent; null clears a field."""
+    return accounts.change_account(session, caller.tenant_id, account_id, body)
+
+
+@router.post("/{account_id}/contacts", status_code=status.HTTP_201_CREATED)
+def create_contact(
+    account_id: str, body: ContactCreate, caller: IngestCallerDep, session: SessionDep
+) -> ContactPublic:
+    """Add a contact (stakeholder) to an account."""
+    return accounts.create_contact(session, caller.tenant_id, account_id, body)
+
+
+@router.get("/{account_id}/contacts")
+def list_contacts(
+    account_id: str, caller: ReadCallerDep, session: SessionDep
+) -> ContactsPublic:
+    """List an account's contacts, oldest first."""
+    return accounts.list_account_contacts(session, caller.tenant_id, account_id)
