@@ -119,10 +119,15 @@ class Analysis:
 
 @dataclass
 class _Piece:
-    text: str
-    words: int
+    text: str  # prepared for the model
+    source: str  # as given, for re-splitting on sentences
     role: str | None
     turn: int
+    ids: list[int] = field(default_factory=list)
+
+    @property
+    def words(self) -> int:
+        return max(1, len(self.text.split()))
 
 
 @dataclass
@@ -196,19 +201,23 @@ class Analyzer:
             InputError: If a document is not a string or a list of turns, a role is
                 unknown, or a document is longer than ``max_chars``.
         """
-        plans = [self._plan(doc, f"[{i}]") for i, doc in enumerate(documents)]
+        plans = [self._plan(doc) for doc in documents]
+        self._fit_to_window(plans)
         pieces: list[_Piece] = []
         for plan in plans:
             plan.first = len(pieces)
             pieces.extend(plan.pieces)
-        output = self.model.encode([p.text for p in pieces])
+        output = self.model.encode_ids([p.ids for p in pieces])
         polarity = self.polarity_head.probabilities(output.pooled, output.probs)
+        cs, cues = self._cs_view(pieces, output.probs)
         logger.debug("scored %d pieces of %d documents", len(pieces), len(plans))
-        return [self._aggregate(plan, output.probs, polarity) for plan in plans]
+        return [
+            self._aggregate(plan, output.probs, polarity, cs, cues) for plan in plans
+        ]
 
     # Planning: validate, detect language, split into pieces that fit the window.
 
-    def _plan(self, document: str | Sequence[Turn], where: str) -> _Plan:
+    def _plan(self, document: str | Sequence[Turn]) -> _Plan:
         if isinstance(document, str):
             self._check_text(document, "text")
             language = detect_language(document)
@@ -231,19 +240,37 @@ class Analyzer:
             )
         if not language.is_english:
             return _Plan(method=method, pieces=[], language=language)
-        pieces: list[_Piece] = []
-        for role, turn, text in units:
-            split = self._split(text)
-            if len(split) > 1 and method == "whole":
-                method = "sentences"
-            pieces.extend(
-                _Piece(text=t, words=max(1, len(t.split())), role=role, turn=turn)
-                for t in split
-            )
-        if method == "sentences":
-            for number, piece in enumerate(pieces):
-                piece.turn = number
+        pieces = [
+            _Piece(text=prepared, source=text, role=role, turn=turn)
+            for role, turn, text in units
+            if (prepared := prepare_for_model(text))
+        ]
         return _Plan(method=method, pieces=pieces, language=language)
+
+    def _fit_to_window(self, plans: list[_Plan]) -> None:
+        # One tokenizer call for every piece of every document; the rare piece
+        # longer than the window is re-split on sentences, then on words.
+        pieces = [p for plan in plans for p in plan.pieces]
+        all_ids = self.model.tokenize([p.text for p in pieces])
+        for piece, ids in zip(pieces, all_ids, strict=True):
+            piece.ids = ids
+        for plan in plans:
+            if all(len(p.ids) <= self.model.max_tokens for p in plan.pieces):
+                continue
+            fitted: list[_Piece] = []
+            for piece in plan.pieces:
+                if len(piece.ids) <= self.model.max_tokens:
+                    fitted.append(piece)
+                    continue
+                fitted.extend(
+                    _Piece(text=t, source=t, role=piece.role, turn=piece.turn, ids=i)
+                    for t, i in self._split(piece.source)
+                )
+            if plan.method == "whole":
+                plan.method = "sentences"
+                for number, piece in enumerate(fitted):
+                    piece.turn = number
+            plan.pieces = fitted
 
     def _check_text(self, text: object, field_name: str) -> None:
         if not isinstance(text, str):
@@ -288,27 +315,23 @@ class Analyzer:
             )
         return checked
 
-    def _split(self, text: str) -> list[str]:
-        prepared = prepare_for_model(text)
-        if not prepared:
-            return []
-        if self.model.token_counts([prepared])[0] <= self.model.max_tokens:
-            return [prepared]
+    def _split(self, text: str) -> list[tuple[str, list[int]]]:
         sentences = [prepare_for_model(s) for s in split_sentences(text)]
         pieces = pack_sentences([s for s in sentences if s], max_words=_PIECE_WORDS)
-        return self._fit(pieces)
+        return self._halve_until_fit(pieces)
 
-    def _fit(self, pieces: list[str]) -> list[str]:
-        counts = self.model.token_counts(pieces)
-        fitted: list[str] = []
-        for piece, count in zip(pieces, counts, strict=True):
+    def _halve_until_fit(self, pieces: list[str]) -> list[tuple[str, list[int]]]:
+        fitted: list[tuple[str, list[int]]] = []
+        for piece, ids in zip(pieces, self.model.tokenize(pieces), strict=True):
             words = piece.split()
-            if count <= self.model.max_tokens or len(words) < 2:
-                fitted.append(piece)
+            if len(ids) <= self.model.max_tokens or len(words) < 2:
+                fitted.append((piece, ids))
             else:
                 half = len(words) // 2
                 fitted.extend(
-                    self._fit([" ".join(words[:half]), " ".join(words[half:])])
+                    self._halve_until_fit(
+                        [" ".join(words[:half]), " ".join(words[half:])]
+                    )
                 )
         return fitted
 
@@ -319,6 +342,8 @@ class Analyzer:
         plan: _Plan,
         probs: NDArray[np.float32],
         polarity: NDArray[np.float32],
+        cs: NDArray[np.float32],
+        cues: list[list[str]],
     ) -> Analysis:
         words = sum(p.words for p in plan.pieces)
         split = Split(method=plan.method, pieces=len(plan.pieces), words=words)
@@ -340,9 +365,8 @@ class Analyzer:
         doc_probs = probs[rows[counted]].max(axis=0)
         doc_polarity = _weighted_mean(polarity[rows[counted]], weights)
         reading = self.polarity_head.read(doc_polarity, pieces=polarity[rows[counted]])
-        cs, cues = self._cs_view(plan.pieces, probs[rows])
-        doc_cs = cs[counted].max(axis=0)
-        trajectory = self._trajectory(plan, cs, polarity[rows])
+        doc_cs = cs[rows[counted]].max(axis=0)
+        trajectory = self._trajectory(plan, cs[rows], polarity[rows])
         customer_steps = [s for s in trajectory if s.role in (None, "customer")]
         shift = (
             round(
@@ -357,7 +381,7 @@ class Analyzer:
             labels=self._labels(doc_probs),
             cs_emotions=_named(tuple(CS_VIEW), doc_cs),
             cs_labels=self._cs_labels(doc_cs),
-            cues=sorted({c for i in counted for c in cues[i]}),
+            cues=sorted({c for i in rows[counted] for c in cues[i]}),
             polarity=reading,
             trajectory=trajectory,
             mood_shift=shift,
@@ -428,4 +452,6 @@ def _weighted_mean(
 
 
 def _named(names: tuple[str, ...], values: NDArray[np.float32]) -> dict[str, float]:
-    return {name: round(float(v), 4) for name, v in zip(names, values, strict=True)}
+    return dict(
+        zip(names, np.round(values.astype(np.float64), 4).tolist(), strict=True)
+    )

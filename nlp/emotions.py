@@ -29,8 +29,8 @@ logger = logging.getLogger(__name__)
 
 # Rows per ONNX call and an upper bound on padded tokens per call; short texts are
 # batched widely, long ones narrowly, which keeps each call's working set in cache.
-_MAX_ROWS = 64
-_MAX_BATCH_TOKENS = 2048
+_MAX_ROWS = 16
+_MAX_BATCH_TOKENS = 512
 
 
 @dataclass(frozen=True)
@@ -63,20 +63,15 @@ class EmotionModel:
             )
         except Exception as e:  # onnxruntime raises its own untyped errors
             raise ModelError(f"cannot load {artifact.model_path}: {e}") from e
-        self._tokenizer = load_tokenizer(
-            artifact.tokenizer_path, max_tokens=artifact.max_tokens
-        )
+        self._tokenizer = load_tokenizer(artifact.tokenizer_path)
+        self._tokenizer.no_truncation()
         self.max_tokens = artifact.max_tokens
         self.version = artifact.version
 
-    def token_counts(self, texts: list[str]) -> list[int]:
-        """Return the word-piece count of each text, special tokens included,
-        before truncation."""
-        self._tokenizer.no_truncation()
-        try:
-            return [len(e.ids) for e in self._tokenizer.encode_batch(texts)]
-        finally:
-            self._tokenizer.enable_truncation(max_length=self.max_tokens)
+    def tokenize(self, texts: list[str]) -> list[list[int]]:
+        """Return the word-piece ids of prepared texts, special tokens included and
+        nothing truncated."""
+        return [e.ids for e in self._tokenizer.encode_batch(texts)]
 
     def encode(self, texts: list[str]) -> EncoderOutput:
         """Score prepared texts (see :func:`nlp.text.prepare_for_model`).
@@ -84,12 +79,14 @@ class EmotionModel:
         Texts longer than the model's window are truncated here; callers that must
         not lose words split them first, as :class:`nlp.analysis.Analyzer` does.
         """
-        n = len(texts)
+        return self.encode_ids(self.tokenize(texts))
+
+    def encode_ids(self, ids: list[list[int]]) -> EncoderOutput:
+        """Score texts given as word-piece ids (from :meth:`tokenize`)."""
+        n = len(ids)
         probs = np.zeros((n, len(EMOTIONS)), dtype=np.float32)
         pooled = np.zeros((n, 384), dtype=np.float32)
-        if n == 0:
-            return EncoderOutput(probs=probs, pooled=pooled)
-        ids = [e.ids for e in self._tokenizer.encode_batch(texts)]
+        ids = [self._truncate(row) for row in ids]
         for index in _batches(ids):
             width = max(len(ids[i]) for i in index)
             input_ids = np.zeros((len(index), width), dtype=np.int64)
@@ -101,6 +98,12 @@ class EmotionModel:
             pooled[index] = vectors
             probs[index] = 1.0 / (1.0 + np.exp(-logits))
         return EncoderOutput(probs=probs, pooled=pooled)
+
+    def _truncate(self, row: list[int]) -> list[int]:
+        # Keep the closing [SEP], as the tokenizer's own truncation does.
+        if len(row) <= self.max_tokens:
+            return row
+        return [*row[: self.max_tokens - 1], row[-1]]
 
     def _run(self, input_ids: NDArray[np.int64], mask: NDArray[np.int64]) -> Any:
         return self._session.run(
