@@ -323,16 +323,19 @@ class Analyzer:
     def _halve_until_fit(self, pieces: list[str]) -> list[tuple[str, list[int]]]:
         fitted: list[tuple[str, list[int]]] = []
         for piece, ids in zip(pieces, self.model.tokenize(pieces), strict=True):
-            words = piece.split()
-            if len(ids) <= self.model.max_tokens or len(words) < 2:
+            if len(ids) <= self.model.max_tokens or len(piece) < 2:
                 fitted.append((piece, ids))
+                continue
+            words = piece.split()
+            if len(words) >= 2:
+                halves = [
+                    " ".join(words[: len(words) // 2]),
+                    " ".join(words[len(words) // 2 :]),
+                ]
             else:
-                half = len(words) // 2
-                fitted.extend(
-                    self._halve_until_fit(
-                        [" ".join(words[:half]), " ".join(words[half:])]
-                    )
-                )
+                # One "word" of many word pieces ("a,b,c,..."): cut it by characters.
+                halves = [piece[: len(piece) // 2], piece[len(piece) // 2 :]]
+            fitted.extend(self._halve_until_fit(halves))
         return fitted
 
     # Aggregation: from piece scores to one reading per document.

@@ -6,6 +6,7 @@ tenant is not found, exactly as one that does not exist.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +20,7 @@ from service.api.schemas.accounts import (
 )
 from service.api.schemas.contacts import ContactCreate, ContactPublic, ContactsPublic
 from service.errors import Conflict, NotFound
+from service.sentiment import delta_public, window_deltas
 from service.storage.accounts import (
     AccountFields,
     add_contact,
@@ -28,7 +30,9 @@ from service.storage.accounts import (
     list_contacts,
     update_account,
 )
-from service.storage.models import Account, Contact
+from service.storage.feedback import InvalidCursor
+from service.storage.models import Account, Contact, utcnow
+from service.storage.sentiment import ScoreSums
 
 __all__ = [
     "change_account",
@@ -36,6 +40,7 @@ __all__ = [
     "create_contact",
     "list_account_contacts",
     "list_accounts_public",
+    "rank_accounts_by_delta",
     "read_account",
 ]
 
@@ -110,6 +115,56 @@ def list_accounts_public(
     )
 
 
+def rank_accounts_by_delta(
+    session: Session,
+    tenant_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None,
+    window_days: int,
+    min_items: int,
+) -> AccountsPublic:
+    """Return one page of accounts ranked by how fast they sour.
+
+    The delta compares the ``window_days`` ending now with those before (see
+    :mod:`service.sentiment`). Most negative delta first; accounts with fewer
+    than ``min_items`` items in either window follow, with a null delta, then
+    by external id. The cursor is the rank to resume at, so a page boundary
+    can shift while new feedback moves the ranking.
+
+    Raises:
+        InvalidCursor: If ``cursor`` is not a rank this function returned.
+    """
+    start = _rank_cursor(cursor)
+    end = utcnow()
+    deltas = window_deltas(
+        session, tenant_id, end=end, window_days=window_days, min_items=min_items
+    )
+    # Accounts without items in either window show their zero sample sizes.
+    empty = delta_public(
+        ScoreSums(),
+        ScoreSums(),
+        end=end,
+        window=dt.timedelta(days=window_days),
+        min_items=min_items,
+    )
+    every = list_accounts(session, tenant_id, limit=1_000_000)
+
+    def rank(account: Account) -> tuple[bool, float, str]:
+        found = deltas.get(account.id)
+        delta = found.delta if found else None
+        return (delta is None, delta or 0.0, account.external_id)
+
+    ranked = sorted(every, key=rank)
+    page = ranked[start : start + limit]
+    items = [
+        _account_public(a).model_copy(update={"sentiment": deltas.get(a.id, empty)})
+        for a in page
+    ]
+    more = start + limit < len(ranked)
+    return AccountsPublic(items=items, next_cursor=str(start + limit) if more else None)
+
+
 def create_contact(
     session: Session, tenant_id: uuid.UUID, external_id: str, body: ContactCreate
 ) -> ContactPublic:
@@ -155,6 +210,18 @@ def _require_account(
     if account is None:
         raise _missing(external_id)
     return account
+
+
+def _rank_cursor(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    if cursor.isdigit() and len(cursor) <= 9:
+        return int(cursor)
+    raise InvalidCursor(
+        f"expected a next_cursor returned by a previous page, got {cursor!r}; "
+        "start again without a cursor",
+        field="cursor",
+    )
 
 
 def _missing(external_id: str) -> NotFound:

@@ -7,6 +7,7 @@ import dataclasses
 from nlp.analysis import Analysis, Analyzer, Turn
 from service.api.schemas.analysis import AnalysesPublic, AnalysisPublic, AnalyzeRequest
 from service.errors import RequestTooLarge
+from service.metrics import ANALYSIS_SECONDS
 
 __all__ = ["analyze_request", "to_public"]
 
@@ -20,24 +21,29 @@ def analyze_request(
         RequestTooLarge: If ``texts`` holds more than ``max_batch_texts`` items.
         nlp.errors.InputError: If a text is over the length limit.
     """
-    if body.texts is not None:
-        if len(body.texts) > max_batch_texts:
-            raise RequestTooLarge(
-                f"texts: {len(body.texts)} items; the limit is {max_batch_texts} "
-                "per call. Split the batch.",
-                field="texts",
-            )
-        analyses = analyzer.analyze_many(body.texts)
-    elif body.turns is not None:
-        turns = [Turn(role=t.role, text=t.text) for t in body.turns]
-        analyses = [analyzer.analyze_turns(turns)]
-    else:
-        assert body.text is not None  # the schema guarantees exactly one field
-        analyses = [analyzer.analyze(body.text)]
+    if body.texts is not None and len(body.texts) > max_batch_texts:
+        raise RequestTooLarge(
+            f"texts: {len(body.texts)} items; the limit is {max_batch_texts} "
+            "per call. Split the batch.",
+            field="texts",
+        )
+    with ANALYSIS_SECONDS.labels("analyze").time():
+        analyses = _analyze(body, analyzer)
     return AnalysesPublic(
         model_version=analyzer.model_version,
         items=[to_public(a) for a in analyses],
     )
+
+
+def _analyze(body: AnalyzeRequest, analyzer: Analyzer) -> list[Analysis]:
+    if body.texts is not None:
+        return analyzer.analyze_many(body.texts)
+    if body.turns is not None:
+        return [
+            analyzer.analyze_turns([Turn(role=t.role, text=t.text) for t in body.turns])
+        ]
+    assert body.text is not None  # the schema guarantees exactly one field
+    return [analyzer.analyze(body.text)]
 
 
 def to_public(analysis: Analysis) -> AnalysisPublic:

@@ -27,6 +27,7 @@ class Caller:
     tenant_id: uuid.UUID
     scopes: frozenset[Scope]
     store_raw_text: bool
+    key_id: uuid.UUID | None = None
 
 
 def authenticate_caller(session: Session, api_key: str | None) -> Caller:
@@ -60,6 +61,7 @@ def authenticate_caller(session: Session, api_key: str | None) -> Caller:
         tenant_id=tenant.id,
         scopes=frozenset(Scope(s) for s in stored.scopes),
         store_raw_text=tenant.store_raw_text,
+        key_id=stored.id,
     )
 
 

@@ -58,6 +58,38 @@ class Settings(BaseSettings):
         description="Bytes per request body on every other route.",
     )
 
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for rate-limit state shared by several processes; "
+        "default: kept in this process.",
+    )
+    rate_limit_per_second: float = Field(
+        default=20.0,
+        ge=0,
+        le=100_000,
+        description="Requests per second each API key may sustain; 0 turns it off.",
+    )
+    rate_limit_burst: int = Field(
+        default=100, ge=1, le=1_000_000, description="Requests an API key may burst."
+    )
+    webhooks_enabled: bool = Field(
+        default=True, description="Run the webhook delivery worker in this process."
+    )
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    webhook_max_attempts: int = Field(
+        default=10, ge=1, le=100, description="Delivery rounds before giving up."
+    )
+    webhook_backoff_base_s: float = Field(
+        default=10.0, gt=0, le=3600, description="Delay before the first retry."
+    )
+    webhook_backoff_max_s: float = Field(
+        default=6 * 3600.0, gt=0, le=7 * 86400, description="Longest retry delay."
+    )
+    webhook_poll_interval_s: float = Field(
+        default=2.0, gt=0, le=300, description="How often the outbox is polled."
+    )
+    webhook_batch_size: int = Field(default=20, ge=1, le=1000)
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file under ``data_dir``."""

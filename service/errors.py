@@ -7,6 +7,7 @@
     ├── NotFound                  404 not_found
     ├── Conflict                  409 conflict
     ├── RequestTooLarge           413 request_too_large
+    ├── RateLimited               429 rate_limited (with ``Retry-After``)
     └── DatabaseUnavailable       503 database_unavailable
 
 Engine errors are mapped too: ``nlp.errors.InputError`` becomes 422 with the field
@@ -42,6 +43,7 @@ __all__ = [
     "Forbidden",
     "InvalidInput",
     "NotFound",
+    "RateLimited",
     "RequestTooLarge",
     "ServiceError",
     "Unauthorized",
@@ -82,6 +84,11 @@ class ServiceError(Exception):
         self.message = message
         self.field = field
         self.reason = reason or self.code
+
+    @property
+    def response_headers(self) -> dict[str, str]:
+        """The headers of the answer."""
+        return dict(self.headers)
 
     @property
     def field_errors(self) -> list[FieldError]:
@@ -146,6 +153,27 @@ class RequestTooLarge(ServiceError):
 
     status_code = 413
     code = "request_too_large"
+
+
+class RateLimited(ServiceError):
+    """An API key has used up its request budget; retry after ``retry_after`` s.
+
+    Args:
+        message: The ``detail`` of the answer.
+        retry_after: Whole seconds until a request will be accepted.
+    """
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def response_headers(self) -> dict[str, str]:
+        """``Retry-After`` with the seconds to wait."""
+        return {"Retry-After": str(self.retry_after)}
 
 
 class DatabaseUnavailable(ServiceError):
@@ -267,7 +295,7 @@ async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         error_body(exc.message, exc.code, errors),
         status_code=exc.status_code,
-        headers=exc.headers or None,
+        headers=exc.response_headers or None,
     )
 
 

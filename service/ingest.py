@@ -15,6 +15,9 @@
    answer is built, so an acknowledged item is durable and a retry never
    duplicates it.
 
+6. Evaluate the alert rules for the accounts that received new items
+   (:mod:`service.alerts`), in a transaction of its own after the commit.
+
 Raw, unredacted text is kept only for tenants with ``store_raw_text`` on.
 """
 
@@ -29,9 +32,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from nlp.analysis import Analysis, Analyzer, Turn
+from service.alerts import evaluate_accounts
 from service.api.schemas.feedback import (
     FeedbackBatchCreate,
     FeedbackBatchPublic,
@@ -48,6 +53,7 @@ from service.errors import (
     field_errors_from_pydantic,
 )
 from service.feedback import to_public
+from service.metrics import ANALYSIS_SECONDS, ITEMS_INGESTED
 from service.redaction import Redactor
 from service.storage.accounts import (
     AccountFields,
@@ -295,7 +301,9 @@ def _ingest(
         added = _store_new(session, caller, new, redactor=redactor, analyzer=analyzer)
     # Acknowledge nothing that is not durable.
     session.commit()
+    ITEMS_INGESTED.inc(sum(1 for s in added if s.created))
     logger.debug("ingested %d items, %d new", len(items), len(new))
+    _evaluate_alerts(session, caller, {s.item.account_id for s in added if s.created})
 
     made = {s.item.external_id: s for s in added}
     outcome: list[tuple[FeedbackItem, Status]] = []
@@ -309,6 +317,28 @@ def _ingest(
     return _with_account_ids(session, caller, outcome)
 
 
+def _evaluate_alerts(
+    session: Session, caller: Caller, account_ids: set[uuid.UUID]
+) -> None:
+    """Evaluate alert rules for the accounts that just received items.
+
+    The items are committed already; a failure here is logged, not answered,
+    and ``POST /v1/alerts:evaluate`` catches up later.
+    """
+    if not account_ids:
+        return
+    try:
+        evaluate_accounts(session, caller.tenant_id, account_ids)
+        session.commit()
+    except SQLAlchemyError as e:
+        session.rollback()
+        logger.warning(
+            "alert evaluation after ingest failed for %d accounts: %s",
+            len(account_ids),
+            type(e).__name__,
+        )
+
+
 def _store_new(
     session: Session,
     caller: Caller,
@@ -319,7 +349,8 @@ def _store_new(
 ) -> list[StoredFeedback]:
     """Redact, analyse and insert items not stored before; the caller commits."""
     contents = _redact(redactor, items)
-    analyses = analyzer.analyze_documents([c.document for c in contents])
+    with ANALYSIS_SECONDS.labels("ingest").time():
+        analyses = analyzer.analyze_documents([c.document for c in contents])
     accounts = _ensure_accounts(session, caller, items)
     rows = [
         _new_feedback(item, content, analysis, accounts[item.account_id], caller)

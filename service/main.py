@@ -5,6 +5,12 @@ engine and session factory, and loads the models (analyzer, PII redactor) once;
 handlers reach them through the dependencies of :mod:`service.api.deps`. Tests
 may set ``app.state.analyzer`` or ``app.state.redactor`` before startup to skip
 loading them.
+
+The lifespan also starts the webhook delivery worker (:mod:`service.webhooks`)
+unless ``webhooks_enabled`` is off, and stops it before the engine closes; tests
+may set ``app.state.webhook_transport`` (an httpx transport) before startup.
+Every request is counted for ``/metrics``, and requests with an API key pass its
+rate limit (``app.state.rate_limiter``, replaceable by tests).
 """
 
 from __future__ import annotations
@@ -16,14 +22,25 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service.api.body_limit import BodySizeLimit
-from service.api.routes import accounts, analyze, feedback, health
+from service.api.routes import (
+    accounts,
+    alerts,
+    analyze,
+    feedback,
+    health,
+    sentiment,
+    webhooks,
+)
 from service.config import Settings, get_settings
 from service.errors import install_error_handlers
+from service.metrics import RequestMetrics
+from service.rate_limit import create_rate_limiter
 from service.storage.session import (
     create_db_engine,
     create_session_factory,
     run_migrations,
 )
+from service.webhooks import WebhookWorker
 
 __all__ = ["create_app"]
 
@@ -43,9 +60,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)
         _load_models(app, settings)
+        worker = _start_webhook_worker(app, settings)
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -57,16 +77,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.analyzer = None
     app.state.redactor = None
+    app.state.webhook_transport = None
+    app.state.rate_limiter = create_rate_limiter(
+        rate=settings.rate_limit_per_second,
+        burst=settings.rate_limit_burst,
+        redis_url=settings.redis_url,
+    )
     install_error_handlers(app)
     app.add_middleware(
         BodySizeLimit,
         limits={"/v1/feedback:batch": settings.max_ingest_bytes},
         default=settings.max_request_bytes,
     )
+    # Outermost, so that answers of the other middleware are counted too.
+    app.add_middleware(RequestMetrics)
     app.include_router(health.router)
     app.include_router(analyze.router)
     app.include_router(feedback.router)
     app.include_router(accounts.router)
+    app.include_router(sentiment.router)
+    app.include_router(alerts.router)
+    app.include_router(webhooks.router)
     return app
 
 
@@ -87,3 +118,15 @@ def _load_models(app: FastAPI, settings: Settings) -> None:
         app.state.redactor = Redactor.load(
             settings.redaction_model, batch_size=settings.redaction_batch_size
         )
+
+
+def _start_webhook_worker(app: FastAPI, settings: Settings) -> WebhookWorker | None:
+    """Start the delivery worker on the running loop, unless it is turned off."""
+    if not settings.webhooks_enabled:
+        logger.info("webhook delivery is off in this process")
+        return None
+    worker = WebhookWorker(
+        app.state.session_factory, settings, transport=app.state.webhook_transport
+    )
+    worker.start()
+    return worker

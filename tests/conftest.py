@@ -185,6 +185,8 @@ def api_settings(
         data_dir=tmp_path_factory.mktemp("api"),
         database_url=database_url,
         max_text_chars=API_MAX_TEXT_CHARS,
+        # The webhook tests run their own workers; this one would race them.
+        webhooks_enabled=False,
     )
 
 
@@ -250,3 +252,56 @@ def feedback_item() -> Callable[..., dict[str, Any]]:
         return item
 
     return make
+
+
+@pytest.fixture(scope="session")
+def store_scored(engine: Engine) -> Callable[..., list[uuid.UUID]]:
+    """Store analysed items straight through the storage layer.
+
+    For tests where the model is not the point: each item is a dict with
+    ``occurred_at`` and ``score``, and optionally ``channel``, ``author_role``,
+    ``polarity`` (default from the score), ``cs_labels``, ``text``, ``status``.
+    Returns the stored ids, in order.
+    """
+    import datetime as dt
+
+    from service.storage.accounts import ensure_accounts
+    from service.storage.feedback import NewFeedback, add_feedback
+    from service.storage.models import AuthorRole, Channel, FeedbackStatus
+
+    def label(score: float) -> str:
+        return "negative" if score < -0.2 else "positive" if score > 0.2 else "neutral"
+
+    def store(
+        tenant_id: uuid.UUID, account: str, items: list[dict[str, Any]]
+    ) -> list[uuid.UUID]:
+        with session_scope(create_session_factory(engine)) as session:
+            account_id = ensure_accounts(session, tenant_id, {account: None})[
+                account
+            ].id
+            rows = []
+            for item in items:
+                when: dt.datetime = item["occurred_at"]
+                score = item["score"]
+                role = item.get("author_role")
+                rows.append(
+                    NewFeedback(
+                        account_id=account_id,
+                        channel=Channel(item.get("channel", "ticket")),
+                        occurred_at=when,
+                        status=FeedbackStatus(item.get("status", "scored")),
+                        text=item.get("text", f"item scored {score}"),
+                        external_id=f"st-{uuid.uuid4().hex[:12]}",
+                        author_role=AuthorRole(role) if role else None,
+                        polarity=item.get(
+                            "polarity", None if score is None else label(score)
+                        ),
+                        polarity_score=score,
+                        cs_labels=item.get("cs_labels", []),
+                        model_version="test",
+                    )
+                )
+            stored = add_feedback(session, tenant_id, rows)
+            return [s.item.id for s in stored]
+
+    return store

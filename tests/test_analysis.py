@@ -202,6 +202,15 @@ def test_analyze_token_dense_text_is_split_not_truncated(analyzer: Analyzer) -> 
     assert result.split.words == 500
 
 
+def test_analyze_one_huge_word_is_split_not_truncated(analyzer: Analyzer) -> None:
+    # No white space, but punctuation makes every character its own word piece.
+    text = ",".join(["refund"] * 300)
+    result = analyzer.analyze(text)
+    assert result.status == "scored"
+    assert result.split.method == "sentences"
+    assert result.split.pieces >= 4
+
+
 def test_analyze_many_of_nothing_is_nothing(analyzer: Analyzer) -> None:
     assert analyzer.analyze_many([]) == []
     assert np.isfinite(analyzer.analyze("ok").polarity.score)  # type: ignore[union-attr]

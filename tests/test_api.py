@@ -12,7 +12,12 @@ def test_healthz_and_readyz_answer(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "model_version": "emotion-head.v1"}
+    assert ready.json() == {
+        "status": "ready",
+        "model_version": "emotion-head.v1",
+        "checks": {"database": "ok", "models": "ok"},
+        "reason": None,
+    }
 
 
 def test_analyze_one_text(client: TestClient) -> None:

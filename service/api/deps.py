@@ -1,7 +1,8 @@
 """FastAPI dependencies: models and database loaded at startup, settings, and auth.
 
 Authentication reads ``Authorization: Bearer <key>``; :mod:`service.auth` decides
-(401 for a missing or bad key, 403 for a key without the scope).
+(401 for a missing or bad key, 403 for a key without the scope); a key that has
+used up its rate limit is answered 429 (:mod:`service.rate_limit`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from nlp.analysis import Analyzer
 from service.auth import Caller, authenticate_caller, check_scope
 from service.config import Settings
+from service.rate_limit import RateLimiter, check_rate_limit
 from service.redaction import Redactor
 from service.storage.models import Scope
 
 __all__ = [
+    "AdminCallerDep",
     "AnalyzerDep",
     "IngestCallerDep",
     "ReadCallerDep",
@@ -28,6 +31,7 @@ __all__ = [
     "SettingsDep",
     "get_analyzer",
     "get_app_settings",
+    "get_rate_limiter",
     "get_redactor",
     "get_session",
     "require_scope",
@@ -56,6 +60,12 @@ def get_redactor(request: Request) -> Redactor:
     return redactor
 
 
+def get_rate_limiter(request: Request) -> RateLimiter | None:
+    """Return the per-key rate limiter, or None when rate limits are off."""
+    limiter: RateLimiter | None = request.app.state.rate_limiter
+    return limiter
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """Open a database session for one request; what is not committed rolls back."""
     factory: sessionmaker[Session] = request.app.state.session_factory
@@ -68,12 +78,15 @@ RedactorDep = Annotated[Redactor, Depends(get_redactor)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 _Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+_RateLimiterDep = Annotated[RateLimiter | None, Depends(get_rate_limiter)]
 
 
 def require_scope(
     scope: Scope,
-) -> Callable[[Session, HTTPAuthorizationCredentials | None], Caller]:
-    """Build the dependency that authenticates a request and checks ``scope``.
+) -> Callable[
+    [Session, HTTPAuthorizationCredentials | None, RateLimiter | None], Caller
+]:
+    """Build the dependency that authenticates, rate-limits and checks ``scope``.
 
     Args:
         scope: What the operation needs.
@@ -82,10 +95,13 @@ def require_scope(
         A dependency giving the :class:`~service.auth.Caller`.
     """
 
-    def dependency(session: SessionDep, credentials: _Credentials) -> Caller:
+    def dependency(
+        session: SessionDep, credentials: _Credentials, limiter: _RateLimiterDep
+    ) -> Caller:
         caller = authenticate_caller(
             session, credentials.credentials if credentials else None
         )
+        check_rate_limit(limiter, str(caller.key_id))
         check_scope(caller, scope)
         return caller
 
@@ -94,3 +110,4 @@ def require_scope(
 
 IngestCallerDep = Annotated[Caller, Depends(require_scope(Scope.INGEST))]
 ReadCallerDep = Annotated[Caller, Depends(require_scope(Scope.READ))]
+AdminCallerDep = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]

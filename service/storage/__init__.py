@@ -5,6 +5,8 @@
     keys       tenants and hashed, scoped API keys
     accounts   accounts (by the caller's external id) and contacts
     feedback   idempotent insertion and filtered, paginated reads of feedback
+    sentiment  GROUP BY sums of polarity scores per day, channel, role, window
+    alerts     alert rules, one open alert per rule and account, the outbox
 
 Every query function takes the tenant id and filters on it: no function here
 reads or changes another tenant's rows.

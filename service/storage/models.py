@@ -4,7 +4,10 @@
        │
        ├──< Account ──< Contact
        │       │
-       └──< FeedbackItem  (account, optional contact)
+       ├──< FeedbackItem  (account, optional contact)
+       ├──< AlertRule ──< Alert  (account, evidence)
+       ├──< OutboxEvent  (events for webhook delivery, e.g. alert.raised)
+       └──< WebhookSubscription ──< WebhookDelivery  (one per attempt, per event)
 
 Every row below a tenant carries ``tenant_id``, so each query can filter on it
 without a join. Callers name accounts and feedback by their own ``external_id``,
@@ -45,6 +48,9 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "Account",
+    "Alert",
+    "AlertRule",
+    "AlertStatus",
     "ApiKey",
     "AuthorRole",
     "Base",
@@ -53,10 +59,13 @@ __all__ = [
     "FeedbackItem",
     "FeedbackStatus",
     "LifecycleStage",
+    "OutboxEvent",
     "Scope",
     "Segment",
     "Tenant",
     "UTCDateTime",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "utcnow",
 ]
 
@@ -320,3 +329,151 @@ class FeedbackItem(Base):
     # How the text was read: split, trajectory, mood shift, polarity probabilities.
     detail: Mapped[dict[str, Any]] = mapped_column(_JSON, default=dict)
     model_version: Mapped[str | None] = mapped_column(String(64))
+
+
+class AlertStatus(enum.StrEnum):
+    """Where an alert stands: open until the condition clears or someone acts."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class AlertRule(Base):
+    """A tenant's rule: raise when an account's mean polarity drops this much.
+
+    The drop is measured on the [-1, 1] polarity scale, as a fraction of its
+    range (2): ``drop_fraction = 0.2`` fires when the current window's mean is
+    at least 0.4 below the previous window's (see :mod:`service.alerts`).
+    """
+
+    __tablename__ = "alert_rules"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    window_days: Mapped[int] = mapped_column(Integer, default=14)
+    min_items: Mapped[int] = mapped_column(Integer, default=10)
+    drop_fraction: Mapped[float] = mapped_column(Float, default=0.2)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow
+    )
+
+
+class Alert(Base):
+    """An alert raised by a rule for an account, with the evidence behind it.
+
+    ``open_key`` is set while the alert is open and cleared when it resolves; its
+    unique constraint keeps one open alert per rule and account, even when two
+    processes evaluate at once (NULLs never collide, on either backend).
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "open_key"),
+        Index("ix_alerts_tenant_raised", "tenant_id", "raised_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE")
+    )
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    rule_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("alert_rules.id", ondelete="SET NULL")
+    )
+    status: Mapped[AlertStatus] = mapped_column(
+        _enum(AlertStatus, "alert_status"), default=AlertStatus.OPEN
+    )
+    open_key: Mapped[str | None] = mapped_column(String(80))
+    delta: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[dict[str, Any]] = mapped_column(_JSON, default=dict)
+    raised_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxEvent(Base):
+    """An event waiting for delivery (webhooks), written in the producer's transaction.
+
+    Delivery picks rows with ``delivered_at`` NULL and ``next_attempt_at`` due,
+    counts ``attempts`` and keeps the ``last_error``; the row outlives restarts.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),
+        Index("ix_outbox_tenant_created", "tenant_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE")
+    )
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(_JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookSubscription(Base):
+    """A tenant's URL that receives the events it subscribed to, signed.
+
+    The ``secret`` signs every delivery (HMAC-SHA256, see :mod:`service.webhooks`);
+    it must be kept readable to sign, so it is stored as it is and shown to the
+    tenant once, at creation. Deleting a subscription sets ``deleted_at``: its
+    delivery log stays.
+    """
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list[str]] = mapped_column(_JSON)
+    description: Mapped[str | None] = mapped_column(String(200))
+    secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookDelivery(Base):
+    """One attempt to deliver one outbox event to one subscription."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_event", "outbox_id", "subscription_id"),
+        Index(
+            "ix_webhook_deliveries_subscription_time",
+            "subscription_id",
+            "attempted_at",
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE")
+    )
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE")
+    )
+    outbox_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("outbox.id", ondelete="CASCADE")
+    )
+    event_type: Mapped[str] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(Integer)
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[float] = mapped_column(Float)
+    attempted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,6 +35,7 @@ __all__ = [
     "create_db_engine",
     "create_session_factory",
     "downgrade_migrations",
+    "ping",
     "run_migrations",
     "session_scope",
 ]
@@ -92,6 +93,15 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     """
     with factory() as session, session.begin():
         yield session
+
+
+def ping(session: Session) -> None:
+    """Run ``SELECT 1`` to prove the database answers.
+
+    Raises:
+        sqlalchemy.exc.OperationalError: If the database cannot be reached.
+    """
+    session.execute(text("SELECT 1"))
 
 
 def alembic_config(url: str | URL) -> Config:

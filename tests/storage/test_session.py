@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
 from service.config import Settings
 from service.storage.models import Base
-from service.storage.session import create_db_engine, run_migrations
+from service.storage.session import alembic_config, create_db_engine, run_migrations
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:
@@ -23,10 +24,19 @@ def test_migrations_match_the_models(engine: Engine) -> None:
 def test_run_migrations_is_idempotent(database_url: str, engine: Engine) -> None:
     run_migrations(database_url)
     with engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0001"
-    assert {"tenants", "api_keys", "accounts", "contacts", "feedback_items"} <= set(
-        inspect(engine).get_table_names()
-    )
+        current = MigrationContext.configure(connection).get_current_revision()
+    head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+    assert current == head
+    assert {
+        "tenants",
+        "api_keys",
+        "accounts",
+        "contacts",
+        "feedback_items",
+        "alert_rules",
+        "alerts",
+        "outbox",
+    } <= set(inspect(engine).get_table_names())
 
 
 def test_sqlite_engine_turns_on_wal_and_foreign_keys(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
@@ -43,8 +43,23 @@ def list_accounts(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    sort: Annotated[
+        Literal["external_id", "sentiment_delta"],
+        Query(description="sentiment_delta: the fastest souring first."),
+    ] = "external_id",
+    window_days: Annotated[int, Query(ge=1, le=183)] = 14,
+    min_items: Annotated[int, Query(ge=3, le=100_000)] = 10,
 ) -> AccountsPublic:
-    """List accounts ordered by their id, paginated by cursor."""
+    """List accounts by id, or by sentiment delta (most negative first)."""
+    if sort == "sentiment_delta":
+        return accounts.rank_accounts_by_delta(
+            session,
+            caller.tenant_id,
+            limit=limit,
+            cursor=cursor,
+            window_days=window_days,
+            min_items=min_items,
+        )
     return accounts.list_accounts_public(
         session, caller.tenant_id, limit=limit, cursor=cursor
     )

@@ -1,23 +1,17 @@
-"""Liveness and readiness probes."""
+"""Liveness and readiness probes, and the Prometheus metrics."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
-__all__ = ["router"]
+from service.api.deps import SessionDep, SettingsDep
+from service.api.schemas.health import HealthPublic, ReadinessPublic
+from service.probes import check_readiness, scrape_metrics
+
+__all__ = ["healthz", "metrics", "readyz", "router"]
 
 router = APIRouter(tags=["health"])
-
-
-class HealthPublic(BaseModel):
-    status: str
-
-
-class ReadinessPublic(BaseModel):
-    status: str
-    model_version: str | None
 
 
 @router.get("/healthz")
@@ -26,11 +20,28 @@ def healthz() -> HealthPublic:
     return HealthPublic(status="ok")
 
 
-@router.get("/readyz", response_model=ReadinessPublic)
-def readyz(request: Request) -> ReadinessPublic | JSONResponse:
-    """The models are loaded and the service can answer."""
+@router.get(
+    "/readyz",
+    response_model=ReadinessPublic,
+    responses={503: {"model": ReadinessPublic, "description": "Not ready."}},
+)
+def readyz(request: Request, session: SessionDep) -> ReadinessPublic | JSONResponse:
+    """The database answers and the models are loaded."""
     analyzer = getattr(request.app.state, "analyzer", None)
-    if analyzer is None:
-        body = ReadinessPublic(status="loading", model_version=None)
-        return JSONResponse(body.model_dump(), status_code=503)
-    return ReadinessPublic(status="ready", model_version=analyzer.model_version)
+    readiness = check_readiness(
+        session,
+        model_version=analyzer.model_version if analyzer is not None else None,
+        redactor_loaded=getattr(request.app.state, "redactor", None) is not None,
+    )
+    if readiness.status != "ready":
+        return JSONResponse(readiness.model_dump(), status_code=503)
+    return readiness
+
+
+@router.get("/metrics", response_class=Response)
+def metrics(session: SessionDep, settings: SettingsDep) -> Response:
+    """Prometheus metrics of this process, in the text exposition format."""
+    body, content_type = scrape_metrics(
+        session, max_attempts=settings.webhook_max_attempts
+    )
+    return Response(content=body, media_type=content_type)

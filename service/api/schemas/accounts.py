@@ -12,6 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
+from service.api.schemas.sentiment import DeltaPublic
 from service.storage.models import LifecycleStage, Segment
 
 __all__ = [
@@ -61,6 +62,11 @@ class AccountPublic(BaseModel):
     lifecycle_stage: LifecycleStage | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    sentiment: DeltaPublic | None = Field(
+        default=None,
+        description="The sentiment delta; given when listing with "
+        "sort=sentiment_delta.",
+    )
 
 
 class AccountsPublic(BaseModel):
