@@ -182,9 +182,22 @@ class Analyzer:
 
     def analyze_many(self, texts: Sequence[str]) -> list[Analysis]:
         """Analyse many texts in one encoder pass; results are in input order."""
-        for i, text in enumerate(texts):
-            self._check_text(text, f"texts[{i}]")
+        self.check_texts(texts)
         return self.analyze_documents(list(texts))
+
+    def check_texts(self, texts: Sequence[object], *, field: str = "texts") -> None:
+        """Raise :class:`InputError` for the first text that would be refused,
+        naming it ``field[i]``; callers that batch requests check each first."""
+        for i, text in enumerate(texts):
+            self._check_text(text, f"{field}[{i}]")
+
+    def check_text(self, text: object, *, field: str = "text") -> None:
+        """Raise :class:`InputError` if one text would be refused."""
+        self._check_text(text, field)
+
+    def check_turns(self, turns: Sequence[object]) -> None:
+        """Raise :class:`InputError` if a transcript would be refused."""
+        self._check_turns(turns)
 
     def analyze_documents(
         self, documents: Sequence[str | Sequence[Turn]]

@@ -57,6 +57,9 @@ class EmotionModel:
         if threads:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
+        # Idle worker threads sleep instead of spinning: in a server, spinning after
+        # each call takes the cores that the HTTP side needs next.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self._session = ort.InferenceSession(
                 str(artifact.model_path), options, providers=["CPUExecutionProvider"]

@@ -6,6 +6,7 @@ import dataclasses
 
 from nlp.analysis import Analysis, Analyzer, Turn
 from service.api.schemas.analysis import AnalysesPublic, AnalysisPublic, AnalyzeRequest
+from service.batching import AnalysisBatcher, Document
 from service.errors import RequestTooLarge
 from service.metrics import ANALYSIS_SECONDS
 
@@ -13,7 +14,7 @@ __all__ = ["analyze_request", "to_public"]
 
 
 def analyze_request(
-    body: AnalyzeRequest, analyzer: Analyzer, *, max_batch_texts: int
+    body: AnalyzeRequest, batcher: AnalysisBatcher, *, max_batch_texts: int
 ) -> AnalysesPublic:
     """Run the analyzer on whichever of text, texts or turns the request holds.
 
@@ -28,22 +29,25 @@ def analyze_request(
             field="texts",
         )
     with ANALYSIS_SECONDS.labels("analyze").time():
-        analyses = _analyze(body, analyzer)
+        analyses = batcher.analyze_documents(_documents(body, batcher.analyzer))
     return AnalysesPublic(
-        model_version=analyzer.model_version,
+        model_version=batcher.analyzer.model_version,
         items=[to_public(a) for a in analyses],
     )
 
 
-def _analyze(body: AnalyzeRequest, analyzer: Analyzer) -> list[Analysis]:
+def _documents(body: AnalyzeRequest, analyzer: Analyzer) -> list[Document]:
+    # Checked here, per request, so that one bad request never fails a shared pass.
     if body.texts is not None:
-        return analyzer.analyze_many(body.texts)
+        analyzer.check_texts(body.texts)
+        return list(body.texts)
     if body.turns is not None:
-        return [
-            analyzer.analyze_turns([Turn(role=t.role, text=t.text) for t in body.turns])
-        ]
+        turns = [Turn(role=t.role, text=t.text) for t in body.turns]
+        analyzer.check_turns(turns)
+        return [turns]
     assert body.text is not None  # the schema guarantees exactly one field
-    return [analyzer.analyze(body.text)]
+    analyzer.check_text(body.text)
+    return [body.text]
 
 
 def to_public(analysis: Analysis) -> AnalysisPublic:

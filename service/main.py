@@ -31,6 +31,7 @@ from service.api.routes import (
     sentiment,
     webhooks,
 )
+from service.batching import AnalysisBatcher
 from service.config import Settings, get_settings
 from service.errors import install_error_handlers
 from service.metrics import RequestMetrics
@@ -60,12 +61,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)
         _load_models(app, settings)
+        app.state.batcher = AnalysisBatcher(app.state.analyzer)
         worker = _start_webhook_worker(app, settings)
         try:
             yield
         finally:
             if worker is not None:
                 await worker.stop()
+            app.state.batcher.close()
             engine.dispose()
 
     app = FastAPI(

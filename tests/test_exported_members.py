@@ -20,6 +20,7 @@ MODULES = [
     "service.accounts",
     "service.alerts",
     "service.analysis",
+    "service.batching",
     "service.api.body_limit",
     "service.api.deps",
     "service.api.routes.accounts",

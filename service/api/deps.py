@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from nlp.analysis import Analyzer
 from service.auth import Caller, authenticate_caller, check_scope
+from service.batching import AnalysisBatcher
 from service.config import Settings
 from service.rate_limit import RateLimiter, check_rate_limit
 from service.redaction import Redactor
@@ -24,6 +25,7 @@ from service.storage.models import Scope
 __all__ = [
     "AdminCallerDep",
     "AnalyzerDep",
+    "BatcherDep",
     "IngestCallerDep",
     "ReadCallerDep",
     "RedactorDep",
@@ -31,6 +33,7 @@ __all__ = [
     "SettingsDep",
     "get_analyzer",
     "get_app_settings",
+    "get_batcher",
     "get_rate_limiter",
     "get_redactor",
     "get_session",
@@ -46,6 +49,12 @@ def get_analyzer(request: Request) -> Analyzer:
     """Return the analyzer that the lifespan loaded."""
     analyzer: Analyzer = request.app.state.analyzer
     return analyzer
+
+
+def get_batcher(request: Request) -> AnalysisBatcher:
+    """Return the micro-batcher in front of the analyzer."""
+    batcher: AnalysisBatcher = request.app.state.batcher
+    return batcher
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -74,6 +83,7 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 AnalyzerDep = Annotated[Analyzer, Depends(get_analyzer)]
+BatcherDep = Annotated[AnalysisBatcher, Depends(get_batcher)]
 RedactorDep = Annotated[Redactor, Depends(get_redactor)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

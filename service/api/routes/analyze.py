@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from service.analysis import analyze_request
-from service.api.deps import AnalyzerDep, SettingsDep
+from service.api.deps import BatcherDep, SettingsDep
 from service.api.schemas.analysis import AnalysesPublic, AnalyzeRequest
 
 __all__ = ["router"]
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/v1", tags=["analysis"])
 
 @router.post("/analyze")
 def analyze(
-    body: AnalyzeRequest, analyzer: AnalyzerDep, settings: SettingsDep
+    body: AnalyzeRequest, batcher: BatcherDep, settings: SettingsDep
 ) -> AnalysesPublic:
     """Analyse one text, many texts, or one speaker-tagged transcript."""
-    return analyze_request(body, analyzer, max_batch_texts=settings.max_batch_texts)
+    return analyze_request(body, batcher, max_batch_texts=settings.max_batch_texts)
