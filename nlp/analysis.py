@@ -372,6 +372,7 @@ class Analyzer:
         if not plan.language.is_english:
             return Analysis(status="unsupported_language", **base)  # type: ignore[arg-type]
         if not plan.pieces:
+            base.update(language="und", language_confidence=0.0)
             return Analysis(status="empty", **base)  # type: ignore[arg-type]
 
         rows = np.arange(plan.first, plan.first + len(plan.pieces))

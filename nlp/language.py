@@ -158,10 +158,20 @@ def detect_language(text: str) -> LanguageGuess:
         text: Raw text.
 
     Returns:
-        The guess; ``"en"`` with low confidence when the text is too short to judge.
+        The guess; ``"en"`` with low confidence when a Latin-script text is too
+        short to judge, ``"und"`` for a text mostly in another script that the
+        identifier still calls English.
     """
     words = _WORD.findall(text.lower())
     letters = sum(len(w) for w in words)
+    latin = sum(ch.isascii() for w in words for ch in w)
+    if letters and latin / letters < 0.5:
+        # Mostly another script (Cyrillic, Han, Arabic, ...): not English, however
+        # short; the identifier only names which language it is.
+        language, probability = _identifier().classify(text)
+        if language != "en":
+            return LanguageGuess(str(language), round(float(probability), 3))
+        return LanguageGuess("und", 0.0)
     if letters < _MIN_LETTERS:
         return LanguageGuess("en", 0.5)
     function_share = sum(w in _ENGLISH_FUNCTION_WORDS for w in words) / len(words)

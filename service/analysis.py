@@ -14,12 +14,17 @@ __all__ = ["analyze_request", "to_public"]
 
 
 def analyze_request(
-    body: AnalyzeRequest, batcher: AnalysisBatcher, *, max_batch_texts: int
+    body: AnalyzeRequest,
+    batcher: AnalysisBatcher,
+    *,
+    max_batch_texts: int,
+    max_chars: int,
 ) -> AnalysesPublic:
     """Run the analyzer on whichever of text, texts or turns the request holds.
 
     Raises:
-        RequestTooLarge: If ``texts`` holds more than ``max_batch_texts`` items.
+        RequestTooLarge: If ``texts`` holds more than ``max_batch_texts`` items,
+            or all texts together exceed ``max_chars`` characters.
         nlp.errors.InputError: If a text is over the length limit.
     """
     if body.texts is not None and len(body.texts) > max_batch_texts:
@@ -27,6 +32,17 @@ def analyze_request(
             f"texts: {len(body.texts)} items; the limit is {max_batch_texts} "
             "per call. Split the batch.",
             field="texts",
+        )
+    total = _total_chars(body)
+    if total > max_chars:
+        raise RequestTooLarge(
+            f"the texts of this call hold {total:,} characters; the limit is "
+            f"{max_chars:,} per call. Send them in several calls.",
+            field="texts"
+            if body.texts is not None
+            else "turns"
+            if body.turns
+            else "text",
         )
     with ANALYSIS_SECONDS.labels("analyze").time():
         analyses = batcher.analyze_documents(_documents(body, batcher.analyzer))
@@ -48,6 +64,14 @@ def _documents(body: AnalyzeRequest, analyzer: Analyzer) -> list[Document]:
     assert body.text is not None  # the schema guarantees exactly one field
     analyzer.check_text(body.text)
     return [body.text]
+
+
+def _total_chars(body: AnalyzeRequest) -> int:
+    if body.texts is not None:
+        return sum(len(t) for t in body.texts)
+    if body.turns is not None:
+        return sum(len(t.text) for t in body.turns)
+    return len(body.text or "")
 
 
 def to_public(analysis: Analysis) -> AnalysisPublic:

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     redaction_batch_size: int = Field(default=64, ge=1, le=10_000)
     encoder_threads: int | None = Field(default=None, ge=1, le=64)
     max_text_chars: int = Field(default=200_000, ge=1_000, le=5_000_000)
+    max_analyze_chars: int = Field(
+        default=1_000_000,
+        ge=1_000,
+        le=50_000_000,
+        description="Most characters of one /v1/analyze call, all texts together.",
+    )
     max_batch_texts: int = Field(default=1_000, ge=1, le=100_000)
     max_ingest_items: int = Field(
         default=5_000, ge=1, le=100_000, description="Items per feedback batch."
@@ -74,6 +80,14 @@ class Settings(BaseSettings):
     )
     webhooks_enabled: bool = Field(
         default=True, description="Run the webhook delivery worker in this process."
+    )
+    webhook_private_targets: bool = Field(
+        default=False,
+        description=(
+            "Allow webhook URLs whose host is a loopback or private-range address "
+            "(a receiver on the same host or network). Link-local and cloud "
+            "metadata addresses are refused even then."
+        ),
     )
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
     webhook_max_attempts: int = Field(

@@ -23,14 +23,16 @@ with ``code: internal_error``.
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse as _StarletteJSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -42,6 +44,7 @@ __all__ = [
     "FieldError",
     "Forbidden",
     "InvalidInput",
+    "JSONResponse",
     "NotFound",
     "RateLimited",
     "RequestTooLarge",
@@ -354,9 +357,38 @@ def _dotted(parts: list[str]) -> str:
     return out
 
 
+class JSONResponse(_StarletteJSONResponse):
+    """A JSON error answer that renders whatever the client sent back to it.
+
+    Error bodies echo parts of the request (``received``, field names), which may
+    hold what strict JSON cannot carry: NaN or infinite numbers, and unpaired
+    UTF-16 surrogates ("\\ud83d"). Those are written as strings and as
+    ``\\uXXXX`` escapes, so the error answer itself never fails.
+    """
+
+    def render(self, content: object) -> bytes:
+        return json.dumps(
+            _json_safe(content), ensure_ascii=True, allow_nan=False, default=str
+        ).encode("ascii")
+
+
+def _json_safe(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def _preview(value: object) -> object:
     if isinstance(value, str):
+        # Unpaired surrogates cannot be written as UTF-8: show them as \uXXXX.
+        value = value.encode("utf-8", "backslashreplace").decode("utf-8")
         return value if len(value) <= 80 else value[:77] + "..."
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if isinstance(value, (int, float, bool)) or value is None:
         return value
     text = repr(value)

@@ -7,6 +7,7 @@ found, exactly as one that does not exist.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import uuid
 from urllib.parse import urlsplit
@@ -34,7 +35,12 @@ _SECRET_PREFIX = "whsec_"
 
 
 def create_subscription(
-    session: Session, tenant_id: uuid.UUID, body: WebhookCreate, *, require_https: bool
+    session: Session,
+    tenant_id: uuid.UUID,
+    body: WebhookCreate,
+    *,
+    require_https: bool,
+    allow_private: bool = False,
 ) -> WebhookCreatedPublic:
     """Store a subscription with a new secret; this function commits.
 
@@ -43,6 +49,7 @@ def create_subscription(
         tenant_id: The owner.
         body: URL, events and description.
         require_https: Refuse plain http URLs (production).
+        allow_private: Accept loopback and private-range hosts.
 
     Returns:
         The subscription, with its secret (shown this once).
@@ -51,6 +58,7 @@ def create_subscription(
         InvalidInput: If the URL is not an absolute http(s) URL.
     """
     _check_url(body.url, require_https=require_https)
+    _check_target(body.url, allow_private=allow_private)
     subscription = store.add_subscription(
         session,
         tenant_id,
@@ -103,6 +111,32 @@ def _check_url(url: str, *, require_https: bool) -> None:
             "invalid_value",
             f"expected an absolute URL starting with {schemes}, got {url!r}; "
             "give the full address the events should be posted to",
+        )
+
+
+def _check_target(url: str, *, allow_private: bool) -> None:
+    # Server-side request forgery: a tenant must not make this service post to
+    # the cloud metadata endpoint or to hosts inside its network. Literal
+    # addresses and "localhost" are checked here.
+    # TODO(#3): resolve host names at delivery time and check those addresses too,
+    # which also covers DNS rebinding.
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address | None
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = ipaddress.ip_address("127.0.0.1") if host == "localhost" else None
+    if address is None:
+        return
+    never = address.is_link_local or address.is_multicast or address.is_unspecified
+    internal = address.is_loopback or address.is_private or address.is_reserved
+    if never or (internal and not allow_private):
+        raise InvalidInput.single(
+            "url",
+            "forbidden_target",
+            f"expected a public address, got {host!r}, which is "
+            f"{'link-local or reserved' if never else 'loopback or private'}; "
+            "webhooks are posted from the service's own network",
         )
 
 

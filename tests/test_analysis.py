@@ -143,6 +143,23 @@ def test_analyze_non_english_is_flagged_not_scored(analyzer: Analyzer) -> None:
     assert result.polarity is None
 
 
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("这个产品太糟糕了", "zh"), ("Этот продукт ужасен", "ru")],
+)
+def test_analyze_short_text_in_another_script_is_flagged(
+    analyzer: Analyzer, text: str, language: str
+) -> None:
+    result = analyzer.analyze(text)
+    assert result.status == "unsupported_language"
+    assert result.language == language
+
+
+def test_analyze_empty_text_has_no_language(analyzer: Analyzer) -> None:
+    result = analyzer.analyze("  ")
+    assert (result.language, result.language_confidence) == ("und", 0.0)
+
+
 def test_analyze_batch_and_single_give_the_same_scores(analyzer: Analyzer) -> None:
     texts = [
         "thanks so much, that fixed it",

@@ -124,6 +124,16 @@ def test_analyze_batch_over_the_limit_is_413(client: TestClient) -> None:
     )
 
 
+def test_analyze_total_characters_over_the_limit_is_413(client: TestClient) -> None:
+    response = client.post("/v1/analyze", json={"texts": ["word " * 40_000] * 6})
+    assert response.status_code == 413
+    body = _error(response)
+    assert body["detail"] == (
+        "the texts of this call hold 1,200,000 characters; the limit is 1,000,000 "
+        "per call. Send them in several calls."
+    )
+
+
 def test_unknown_route_is_a_json_404(client: TestClient) -> None:
     response = client.get("/v1/nothing-here")
     assert response.status_code == 404

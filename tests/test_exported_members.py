@@ -21,6 +21,7 @@ MODULES = [
     "service.alerts",
     "service.analysis",
     "service.batching",
+    "service.api.schemas.common",
     "service.api.body_limit",
     "service.api.deps",
     "service.api.routes.accounts",

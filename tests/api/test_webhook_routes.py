@@ -95,6 +95,24 @@ def test_webhooks_need_the_admin_scope(
             "url",
             "invalid_value",
         ),
+        (
+            {
+                "url": "http://169.254.169.254/latest/meta-data",
+                "events": ["alert.raised"],
+            },
+            "url",
+            "forbidden_target",
+        ),
+        (
+            {"url": "https://10.0.0.5/hook", "events": ["alert.raised"]},
+            "url",
+            "forbidden_target",
+        ),
+        (
+            {"url": "http://localhost:8080/hook", "events": ["alert.raised"]},
+            "url",
+            "forbidden_target",
+        ),
         ({"url": URL, "events": ["alert.exploded"]}, "events[0]", "invalid_value"),
         ({"url": URL, "events": []}, "events", "too_short"),
         ({"url": 42, "events": ["alert.raised"]}, "url", "invalid_type"),

@@ -18,4 +18,9 @@ def analyze(
     body: AnalyzeRequest, batcher: BatcherDep, settings: SettingsDep
 ) -> AnalysesPublic:
     """Analyse one text, many texts, or one speaker-tagged transcript."""
-    return analyze_request(body, batcher, max_batch_texts=settings.max_batch_texts)
+    return analyze_request(
+        body,
+        batcher,
+        max_batch_texts=settings.max_batch_texts,
+        max_chars=settings.max_analyze_chars,
+    )

@@ -35,6 +35,7 @@ def create_webhook(
         caller.tenant_id,
         body,
         require_https=settings.environment == "production",
+        allow_private=settings.webhook_private_targets,
     )
 
 

@@ -10,8 +10,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field
 
+from service.api.schemas.common import ExternalId, StorableText
 from service.api.schemas.sentiment import DeltaPublic
 from service.storage.models import LifecycleStage, Segment
 
@@ -24,15 +25,13 @@ __all__ = [
     "ExternalId",
 ]
 
-ExternalId = Annotated[StrictStr, Field(min_length=1, max_length=200)]
-
 
 class AccountBase(BaseModel):
     """The descriptive fields of an account, all optional."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[StrictStr, Field(max_length=200)] | None = None
+    name: Annotated[StorableText, Field(max_length=200)] | None = None
     segment: Segment | None = None
     arr: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)] | None = (
         Field(default=None, description="Annual recurring revenue.")

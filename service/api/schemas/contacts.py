@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
+from service.api.schemas.common import StorableText
 from service.storage.models import AuthorRole
 
 __all__ = ["ContactCreate", "ContactPublic", "ContactsPublic"]
@@ -18,7 +19,7 @@ class ContactCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[StrictStr, Field(max_length=200)] | None = None
+    name: Annotated[StorableText, Field(max_length=200)] | None = None
     email: (
         Annotated[
             StrictStr, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

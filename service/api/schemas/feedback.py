@@ -8,20 +8,26 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     StrictFloat,
     StrictInt,
-    StrictStr,
+    field_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from nlp.labels import CS_VIEW, EMOTIONS
-from service.api.schemas.accounts import AccountBase, ExternalId
+from service.api.schemas.accounts import AccountBase
 from service.api.schemas.analysis import AnalysisPublic, TurnIn
+from service.api.schemas.common import (
+    BoundedDatetime,
+    ExternalId,
+    Metadata,
+    StorableText,
+    check_storable,
+)
 from service.storage.models import AuthorRole, Channel
 
 __all__ = [
@@ -70,7 +76,7 @@ def _not_far_future(value: dt.datetime) -> dt.datetime:
 
 
 OccurredAt = Annotated[
-    AwareDatetime, BeforeValidator(_time_string), AfterValidator(_not_far_future)
+    BoundedDatetime, BeforeValidator(_time_string), AfterValidator(_not_far_future)
 ]
 
 
@@ -87,20 +93,27 @@ class FeedbackCreate(BaseModel):
         description="The caller's id of the account; unknown accounts are created."
     )
     channel: Channel
-    text: StrictStr | None = None
+    text: StorableText | None = None
     turns: list[TurnIn] | None = Field(default=None, min_length=1)
     author_role: AuthorRole | None = Field(
         default=None, description="The stakeholder role of the author."
     )
     occurred_at: OccurredAt = Field(description="When the feedback was given.")
-    source: Annotated[StrictStr, Field(max_length=200)] | None = None
+    source: Annotated[StorableText, Field(max_length=200)] | None = None
     rating: Annotated[StrictFloat, Field(ge=0, le=10)] | None = None
     nps_score: Annotated[StrictInt, Field(ge=0, le=10)] | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: Metadata = Field(default_factory=dict)
     account: AccountBase | None = Field(
         default=None,
         description="Fields of the account, used only when it is created here.",
     )
+
+    @field_validator("turns")
+    @classmethod
+    def _storable_turns(cls, turns: list[TurnIn] | None) -> list[TurnIn] | None:
+        for turn in turns or []:
+            check_storable(turn.text)
+        return turns
 
 
 class FeedbackPublic(BaseModel):
@@ -126,8 +139,8 @@ def _known_emotion(value: str) -> str:
         raise PydanticCustomError(
             "invalid_value",
             "expected a CS-view emotion ({cs}) or one of the 28 GoEmotions labels "
-            "such as 'annoyance' or 'gratitude', got {received!r}",
-            {"cs": ", ".join(CS_VIEW), "received": value},
+            "such as 'annoyance' or 'gratitude', got {received}",
+            {"cs": ", ".join(CS_VIEW), "received": repr(value)},
         )
     return value
 
@@ -147,10 +160,10 @@ class FeedbackQuery(BaseModel):
     role: AuthorRole | None = Field(
         default=None, description="The stakeholder role of the author."
     )
-    from_: AwareDatetime | None = Field(
+    from_: BoundedDatetime | None = Field(
         default=None, alias="from", description="Occurred at or after this time."
     )
-    to: AwareDatetime | None = Field(
+    to: BoundedDatetime | None = Field(
         default=None, description="Occurred before this time."
     )
     emotion: Annotated[str, AfterValidator(_known_emotion)] | None = Field(

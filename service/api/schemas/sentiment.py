@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.api.schemas.common import BoundedDatetime
 
 __all__ = [
     "MAX_SPAN_DAYS",
@@ -30,10 +32,10 @@ class SentimentQuery(BaseModel):
     bucket: Bucket = Field(
         default="day", description="UTC days, or ISO weeks starting on Monday."
     )
-    from_: AwareDatetime | None = Field(
+    from_: BoundedDatetime | None = Field(
         default=None, alias="from", description="Default: 90 days before 'to'."
     )
-    to: AwareDatetime | None = Field(
+    to: BoundedDatetime | None = Field(
         default=None,
         description="End (exclusive) of the series and of the current delta "
         "window. Default: now.",
