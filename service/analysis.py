@@ -13,7 +13,7 @@ from service.metrics import ANALYSIS_SECONDS
 __all__ = ["analyze_request", "to_public"]
 
 
-def analyze_request(
+async def analyze_request(
     body: AnalyzeRequest,
     batcher: AnalysisBatcher,
     *,
@@ -45,7 +45,9 @@ def analyze_request(
             else "text",
         )
     with ANALYSIS_SECONDS.labels("analyze").time():
-        analyses = batcher.analyze_documents(_documents(body, batcher.analyzer))
+        analyses = await batcher.analyze_documents_async(
+            _documents(body, batcher.analyzer)
+        )
     return AnalysesPublic(
         model_version=batcher.analyzer.model_version,
         items=[to_public(a) for a in analyses],

@@ -12,6 +12,7 @@ alone or in any batch.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -58,6 +59,17 @@ class AnalysisBatcher:
         future: Future[list[Analysis]] = Future()
         self._jobs.put((documents, future))
         return future.result()
+
+    async def analyze_documents_async(
+        self, documents: list[Document]
+    ) -> list[Analysis]:
+        """Like :meth:`analyze_documents`, awaited on the event loop instead of
+        blocking a worker thread."""
+        if not documents:
+            return []
+        future: Future[list[Analysis]] = Future()
+        self._jobs.put((documents, future))
+        return await asyncio.wrap_future(future)
 
     def close(self) -> None:
         """Stop the worker after the jobs already queued."""

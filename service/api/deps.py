@@ -51,13 +51,13 @@ def get_analyzer(request: Request) -> Analyzer:
     return analyzer
 
 
-def get_batcher(request: Request) -> AnalysisBatcher:
+async def get_batcher(request: Request) -> AnalysisBatcher:
     """Return the micro-batcher in front of the analyzer."""
     batcher: AnalysisBatcher = request.app.state.batcher
     return batcher
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     """Return the settings the application was built with."""
     settings: Settings = request.app.state.settings
     return settings

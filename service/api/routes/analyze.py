@@ -14,11 +14,11 @@ router = APIRouter(prefix="/v1", tags=["analysis"])
 
 
 @router.post("/analyze")
-def analyze(
+async def analyze(
     body: AnalyzeRequest, batcher: BatcherDep, settings: SettingsDep
 ) -> AnalysesPublic:
     """Analyse one text, many texts, or one speaker-tagged transcript."""
-    return analyze_request(
+    return await analyze_request(
         body,
         batcher,
         max_batch_texts=settings.max_batch_texts,
