@@ -111,8 +111,13 @@ def test_redaction_makes_no_network_call_per_text(
             "Please refund account number <ACCOUNT_NUMBER> asap.",
             "ACCOUNT_NUMBER",
         ),
+        (
+            "Our VPN gateway 192.168.1.20 blocks the sync.",
+            "Our VPN gateway <IP_ADDRESS> blocks the sync.",
+            "IP_ADDRESS",
+        ),
     ],
-    ids=["person", "email", "phone", "card", "iban", "account"],
+    ids=["person", "email", "phone", "card", "iban", "account", "ip"],
 )
 def test_redact_replaces_each_entity_type(
     redactor: Redactor, text: str, expected: str, entity: str
@@ -158,4 +163,5 @@ def test_placeholders_are_typed() -> None:
         "<CREDIT_CARD>",
         "<IBAN_CODE>",
         "<ACCOUNT_NUMBER>",
+        "<IP_ADDRESS>",
     }
