@@ -18,7 +18,12 @@ from service.api.schemas.accounts import (
     AccountsPublic,
     AccountUpdate,
 )
-from service.api.schemas.contacts import ContactCreate, ContactPublic, ContactsPublic
+from service.api.schemas.contacts import (
+    ContactCreate,
+    ContactPublic,
+    ContactsPublic,
+    ContactUpdate,
+)
 from service.errors import Conflict, NotFound
 from service.sentiment import delta_public, window_deltas
 from service.storage.accounts import (
@@ -26,9 +31,11 @@ from service.storage.accounts import (
     add_contact,
     ensure_accounts,
     get_account,
+    get_contact,
     list_accounts,
     list_contacts,
     update_account,
+    update_contact,
 )
 from service.storage.feedback import InvalidCursor
 from service.storage.models import Account, Contact, utcnow
@@ -36,12 +43,14 @@ from service.storage.sentiment import ScoreSums
 
 __all__ = [
     "change_account",
+    "change_contact",
     "create_account",
     "create_contact",
     "list_account_contacts",
     "list_accounts_public",
     "rank_accounts_by_delta",
     "read_account",
+    "read_contact",
 ]
 
 
@@ -182,11 +191,7 @@ def create_contact(
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise Conflict(
-            f"account {external_id!r} has a contact with e-mail {body.email!r} "
-            "already; list its contacts to find it",
-            field="email",
-        ) from None
+        raise _email_taken(external_id, body.email) from None
     return _contact_public(contact, external_id)
 
 
@@ -201,6 +206,52 @@ def list_account_contacts(
     account = _require_account(session, tenant_id, external_id)
     contacts = list_contacts(session, tenant_id, account.id)
     return ContactsPublic(items=[_contact_public(c, external_id) for c in contacts])
+
+
+def read_contact(
+    session: Session, tenant_id: uuid.UUID, external_id: str, contact_id: str
+) -> ContactPublic:
+    """Return one contact of an account.
+
+    Raises:
+        NotFound: If the tenant has no account with this external id, or the
+            account no contact with this id (strings that are no id at all, and
+            other accounts' or tenants' contacts, read as absent).
+    """
+    account = _require_account(session, tenant_id, external_id)
+    contact = get_contact(
+        session, tenant_id, account.id, _contact_uuid(external_id, contact_id)
+    )
+    if contact is None:
+        raise _contact_missing(external_id, contact_id)
+    return _contact_public(contact, external_id)
+
+
+def change_contact(
+    session: Session,
+    tenant_id: uuid.UUID,
+    external_id: str,
+    contact_id: str,
+    body: ContactUpdate,
+) -> ContactPublic:
+    """Apply the fields sent (``null`` clears name or e-mail); this function commits.
+
+    Raises:
+        NotFound: As :func:`read_contact`.
+        Conflict: If another contact of the account has the new e-mail address.
+    """
+    account = _require_account(session, tenant_id, external_id)
+    parsed = _contact_uuid(external_id, contact_id)
+    changes = body.model_dump(include=body.model_fields_set)
+    try:
+        contact = update_contact(session, tenant_id, account.id, parsed, changes)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise _email_taken(external_id, body.email) from None
+    if contact is None:
+        raise _contact_missing(external_id, contact_id)
+    return _contact_public(contact, external_id)
 
 
 def _require_account(
@@ -229,6 +280,30 @@ def _missing(external_id: str) -> NotFound:
         f"no account with id {external_id!r}; create it with POST /v1/accounts "
         "or by posting feedback for it",
         field="account_id",
+    )
+
+
+def _contact_uuid(external_id: str, contact_id: str) -> uuid.UUID:
+    # A string that is no id at all names no contact: 404, not 422.
+    try:
+        return uuid.UUID(contact_id)
+    except ValueError:
+        raise _contact_missing(external_id, contact_id) from None
+
+
+def _contact_missing(external_id: str, contact_id: str) -> NotFound:
+    return NotFound(
+        f"no contact with id {contact_id!r} at account {external_id!r}; use an id "
+        f"returned by GET /v1/accounts/{external_id}/contacts",
+        field="contact_id",
+    )
+
+
+def _email_taken(external_id: str, email: str | None) -> Conflict:
+    return Conflict(
+        f"account {external_id!r} has a contact with e-mail {email!r} "
+        "already; list its contacts to find it",
+        field="email",
     )
 
 

@@ -34,9 +34,11 @@ __all__ = [
     "add_contact",
     "ensure_accounts",
     "get_account",
+    "get_contact",
     "list_accounts",
     "list_contacts",
     "update_account",
+    "update_contact",
 ]
 
 # SQLite allows 32,766 bound parameters per statement; stay well below it.
@@ -56,6 +58,7 @@ class AccountFields:
 
 
 _UPDATABLE = frozenset(f.name for f in dataclasses.fields(AccountFields))
+_CONTACT_UPDATABLE = frozenset({"name", "email", "role"})
 
 
 def get_account(
@@ -196,6 +199,51 @@ def list_contacts(
         Contact.tenant_id == tenant_id, Contact.account_id == account_id
     )
     return list(session.scalars(query.order_by(Contact.created_at, Contact.id)))
+
+
+def get_contact(
+    session: Session,
+    tenant_id: uuid.UUID,
+    account_id: uuid.UUID,
+    contact_id: uuid.UUID,
+) -> Contact | None:
+    """Return one contact of one of the tenant's accounts, or None."""
+    return session.scalar(
+        select(Contact).where(
+            Contact.tenant_id == tenant_id,
+            Contact.account_id == account_id,
+            Contact.id == contact_id,
+        )
+    )
+
+
+def update_contact(
+    session: Session,
+    tenant_id: uuid.UUID,
+    account_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    changes: Mapping[str, object],
+) -> Contact | None:
+    """Apply ``changes`` to one contact; return it, or None if it is not found.
+
+    Raises:
+        ValueError: If a key of ``changes`` is not ``name``, ``email`` or ``role``.
+        IntegrityError: If the new e-mail address is another contact's at the
+            account; the session must then be rolled back.
+    """
+    unknown = sorted(set(changes) - _CONTACT_UPDATABLE)
+    if unknown:
+        raise ValueError(
+            f"expected contact fields among {sorted(_CONTACT_UPDATABLE)}, "
+            f"got {unknown!r}"
+        )
+    contact = get_contact(session, tenant_id, account_id, contact_id)
+    if contact is None:
+        return None
+    for name, value in changes.items():
+        setattr(contact, name, value)
+    session.flush()
+    return contact
 
 
 def _accounts_by_ids(

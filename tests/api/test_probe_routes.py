@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -35,6 +36,26 @@ def test_readyz_checks_the_database_and_models(api: TestClient) -> None:
     response = api.get("/readyz")
     assert response.status_code == 200
     assert response.json()["checks"] == {"database": "ok", "models": "ok"}
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_answer_head_like_get(api: TestClient, path: str) -> None:
+    got = api.get(path)
+    head = api.head(path)
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-length"] == str(len(got.content))
+
+
+def test_readyz_head_is_503_until_the_models_are_loaded(api: TestClient) -> None:
+    app: Any = api.app
+    saved = app.state.redactor
+    app.state.redactor = None
+    try:
+        response = api.head("/readyz")
+    finally:
+        app.state.redactor = saved
+    assert (response.status_code, response.content) == (503, b"")
 
 
 def test_readyz_is_503_when_the_database_is_down(

@@ -13,9 +13,11 @@ from service.storage.accounts import (
     add_contact,
     ensure_accounts,
     get_account,
+    get_contact,
     list_accounts,
     list_contacts,
     update_account,
+    update_contact,
 )
 from service.storage.models import AuthorRole, LifecycleStage, Segment, Tenant
 
@@ -107,3 +109,40 @@ def test_contacts_belong_to_their_account(
     ]
     assert contacts[0].id == sponsor.id
     assert list_contacts(session, other_tenant.id, account.id) == []
+
+
+def test_update_contact_is_tenant_and_account_scoped(
+    session: Session, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    accounts = ensure_accounts(session, tenant.id, {"a1": None, "a2": None})
+    contact = add_contact(session, accounts["a1"], name="Pat", email="p@example.com")
+    session.commit()
+
+    changes = {"name": None, "role": AuthorRole.IT_ADMIN}
+    for tenant_id, account_id in [
+        (other_tenant.id, accounts["a1"].id),
+        (tenant.id, accounts["a2"].id),
+    ]:
+        assert get_contact(session, tenant_id, account_id, contact.id) is None
+        assert (
+            update_contact(session, tenant_id, account_id, contact.id, changes) is None
+        )
+    updated = update_contact(session, tenant.id, accounts["a1"].id, contact.id, changes)
+    session.commit()
+
+    assert updated is not None
+    assert (updated.name, updated.email, updated.role) == (
+        None,
+        "p@example.com",
+        AuthorRole.IT_ADMIN,
+    )
+
+
+def test_update_contact_names_unknown_fields(session: Session, tenant: Tenant) -> None:
+    account = ensure_accounts(session, tenant.id, {"a1": None})["a1"]
+    contact = add_contact(session, account)
+    with pytest.raises(ValueError) as info:
+        update_contact(session, tenant.id, account.id, contact.id, {"phone": "1"})
+    assert str(info.value) == (
+        "expected contact fields among ['email', 'name', 'role'], got ['phone']"
+    )

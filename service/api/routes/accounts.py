@@ -14,7 +14,12 @@ from service.api.schemas.accounts import (
     AccountsPublic,
     AccountUpdate,
 )
-from service.api.schemas.contacts import ContactCreate, ContactPublic, ContactsPublic
+from service.api.schemas.contacts import (
+    ContactCreate,
+    ContactPublic,
+    ContactsPublic,
+    ContactUpdate,
+)
 
 __all__ = [
     "create_account",
@@ -22,8 +27,10 @@ __all__ = [
     "list_accounts",
     "list_contacts",
     "read_account",
+    "read_contact",
     "router",
     "update_account",
+    "update_contact",
 ]
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
@@ -95,3 +102,25 @@ def list_contacts(
 ) -> ContactsPublic:
     """List an account's contacts, oldest first."""
     return accounts.list_account_contacts(session, caller.tenant_id, account_id)
+
+
+@router.get("/{account_id}/contacts/{contact_id}")
+def read_contact(
+    account_id: str, contact_id: str, caller: ReadCallerDep, session: SessionDep
+) -> ContactPublic:
+    """Read one contact of an account."""
+    return accounts.read_contact(session, caller.tenant_id, account_id, contact_id)
+
+
+@router.patch("/{account_id}/contacts/{contact_id}")
+def update_contact(
+    account_id: str,
+    contact_id: str,
+    body: ContactUpdate,
+    caller: IngestCallerDep,
+    session: SessionDep,
+) -> ContactPublic:
+    """Change the fields sent; null clears name or email."""
+    return accounts.change_contact(
+        session, caller.tenant_id, account_id, contact_id, body
+    )

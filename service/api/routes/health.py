@@ -14,12 +14,17 @@ __all__ = ["healthz", "metrics", "readyz", "router"]
 router = APIRouter(tags=["health"])
 
 
+# Load balancers and uptime checkers often probe with HEAD (RFC 9110 §9.3.2). A
+# separate HEAD route, kept out of the schema: one route of both methods gives
+# both operations the same OpenAPI operationId, which FastAPI warns about.
+@router.head("/healthz", include_in_schema=False)
 @router.get("/healthz")
 def healthz() -> HealthPublic:
     """The process is up."""
     return HealthPublic(status="ok")
 
 
+@router.head("/readyz", response_model=ReadinessPublic, include_in_schema=False)
 @router.get(
     "/readyz",
     response_model=ReadinessPublic,
