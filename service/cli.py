@@ -227,6 +227,80 @@ def train_emotions_command(
     _print_json(metrics["dev"])
 
 
+@evaluate_app.command("themes")
+def evaluate_themes_command(
+    data: Annotated[
+        Path, typer.Option(help="CSV with a header row, or CLINC150 data.json.")
+    ],
+    text_column: Annotated[
+        str, typer.Option(help="Header of the text column (CSV).")
+    ] = "text",
+    label_column: Annotated[
+        str, typer.Option(help="Header of the gold theme column (CSV).")
+    ] = "label",
+    split: Annotated[str, typer.Option(help="Split of a JSON file.")] = "val",
+    sample: Annotated[
+        int, typer.Option(min=0, help="Texts drawn when there are more; 0 for all.")
+    ] = 3000,
+    seed: Annotated[int, typer.Option(help="Seed of the sample and model.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Fit themes on labelled texts: NMI and ARI against the gold groups
+    (outliers count as one cluster), outlier share, label stop words, fit time."""
+    from nlp.errors import NlpError
+    from training.errors import TrainingError
+    from training.themes_eval import evaluate_themes
+
+    _configure_logging(verbose)
+    try:
+        result = evaluate_themes(
+            data,
+            text_column=text_column,
+            label_column=label_column,
+            split=split,
+            sample=sample or None,
+            seed=seed,
+        )
+    except (TrainingError, NlpError) as e:
+        _fail(str(e))
+    _report(
+        result,
+        as_json,
+        keys=(
+            "n",
+            "gold_groups",
+            "nmi",
+            "ari",
+            "themes",
+            "outlier_share",
+            "nmi_reduced",
+            "ari_reduced",
+            "outlier_share_reduced",
+            "stop_word_share",
+            "fit_seconds",
+            "embed_seconds",
+        ),
+    )
+
+
+@train_app.command("embedder")
+def train_embedder_command(
+    out: Annotated[
+        Path | None, typer.Option(help="Artifact folder (default: the bundled one).")
+    ] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Export and quantise the sentence embedder artifact (~1 min, 2 cores)."""
+    from training.embedder import EmbedderConfig, build_embedder
+
+    _configure_logging(verbose, default=logging.INFO)
+    config = EmbedderConfig()
+    if out is not None:
+        config.out_dir = str(out)
+    _print_json(build_embedder(config))
+
+
 def main() -> None:
     """Entry point of the console script."""
     app()

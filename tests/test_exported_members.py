@@ -10,6 +10,7 @@ import pytest
 MODULES = [
     "nlp.analysis",
     "nlp.artifact",
+    "nlp.embeddings",
     "nlp.emotions",
     "nlp.encoder",
     "nlp.errors",
@@ -17,6 +18,11 @@ MODULES = [
     "nlp.language",
     "nlp.sentiment",
     "nlp.text",
+    "nlp.themes",
+    "nlp.themes.labels",
+    "nlp.themes.matching",
+    "nlp.themes.model",
+    "nlp.themes.stages",
     "service.accounts",
     "service.alerts",
     "service.analysis",
@@ -58,6 +64,7 @@ MODULES = [
     "service.tenants",
     "service.webhooks",
     "training.data",
+    "training.embedder",
     "training.emotions",
     "training.errors",
     "training.evaluate",
@@ -65,6 +72,7 @@ MODULES = [
     "training.finetune",
     "training.metrics",
     "training.polarity",
+    "training.themes_eval",
 ]
 
 

@@ -8,6 +8,7 @@ the line at fault when a file does not have the expected shape.
 from __future__ import annotations
 
 import csv
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -18,6 +19,8 @@ from nlp.labels import EMOTIONS
 from training.errors import DataError
 
 __all__ = ["LabelledTexts", "read_goemotions", "read_labelled_csv", "shared_data_dir"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ def read_goemotions(path: Path) -> LabelledTexts:
 
 
 def read_labelled_csv(
-    path: Path, *, text_column: str, label_column: str
+    path: Path, *, text_column: str, label_column: str, skip_malformed: bool = False
 ) -> tuple[list[str], list[str]]:
     """Read a CSV with a header row, returning the text and label columns.
 
@@ -85,6 +88,8 @@ def read_labelled_csv(
         path: The CSV file.
         text_column: Header of the text column.
         label_column: Header of the label column.
+        skip_malformed: Skip rows with the wrong number of columns (logged as a
+            warning) instead of failing; banking77's train.csv has three.
 
     Returns:
         The texts and their labels as strings.
@@ -95,6 +100,7 @@ def read_labelled_csv(
     texts: list[str] = []
     labels: list[str] = []
     header: list[str] | None = None
+    skipped = 0
     for line_no, row in _read_rows(path, delimiter=","):
         if header is None:
             header = row
@@ -106,6 +112,9 @@ def read_labelled_csv(
                 )
             text_at, label_at = header.index(text_column), header.index(label_column)
             continue
+        if len(row) != len(header) and skip_malformed:
+            skipped += 1
+            continue
         if len(row) != len(header):
             raise DataError(
                 f"{path}:{line_no}: expected {len(header)} columns, got {len(row)}"
@@ -115,6 +124,8 @@ def read_labelled_csv(
             labels.append(row[label_at].strip())
     if header is None:
         raise DataError(f"{path}: the file is empty; expected a header row")
+    if skipped:
+        logger.warning("%s: skipped %d rows with the wrong column count", path, skipped)
     return texts, labels
 
 

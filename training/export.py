@@ -22,7 +22,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-__all__ = ["export_onnx"]
+__all__ = ["export_module", "export_onnx", "quantize_int8"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,14 +49,7 @@ def export_onnx(
     Returns:
         The path of the int8 ONNX file.
     """
-    import onnx
     import torch
-    from onnxruntime.quantization import (
-        CalibrationMethod,
-        QuantFormat,
-        QuantType,
-        quantize_static,
-    )
 
     from nlp.encoder import base_model_dir, load_tokenizer
     from training.finetune import emotion_model_class
@@ -67,17 +60,75 @@ def export_onnx(
     model.eval()
 
     fp32_path = out_dir / "model.fp32.onnx"
+    _export(model, fp32_path)
+    int8_path = out_dir / "model.onnx"
+    tokenizer = load_tokenizer(max_tokens=max_tokens)
+    quantize_int8(
+        fp32_path,
+        int8_path,
+        [e.ids for e in tokenizer.encode_batch(calibration_texts)],
+    )
+    fp32_path.unlink()
+    shutil.copyfile(base_model_dir() / "tokenizer.json", out_dir / "tokenizer.json")
+    logger.info("wrote %s (%.1f MB)", int8_path, int8_path.stat().st_size / 1e6)
+    return int8_path
+
+
+def export_module(module: Any, path: Path, *, output_names: list[str]) -> None:
+    """Trace a torch module taking (input_ids, attention_mask) to a float ONNX graph.
+
+    Args:
+        module: A ``torch.nn.Module`` in eval mode; its forward takes ``input_ids``
+            and ``attention_mask`` (int64, batch x tokens).
+        path: The ONNX file to write.
+        output_names: Names of the forward's outputs, each with a batch axis first.
+    """
+    import torch
+
+    example = (torch.ones((2, 8), dtype=torch.long),) * 2
+    axes = {name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask")}
     # The TorchScript exporter is deprecated in favour of torch.export, which does
     # not yet trace the masking code of transformers' BERT; its warnings are noise.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _export(model, fp32_path)
-    int8_path = out_dir / "model.onnx"
-    tokenizer = load_tokenizer(max_tokens=max_tokens)
+        torch.onnx.export(
+            module,
+            example,
+            str(path),
+            input_names=["input_ids", "attention_mask"],
+            output_names=output_names,
+            dynamic_axes={**axes, **{name: {0: "batch"} for name in output_names}},
+            opset_version=OPSET,
+            dynamo=False,
+        )
+
+
+def quantize_int8(
+    fp32_path: Path, int8_path: Path, calibration_ids: list[list[int]]
+) -> None:
+    """Quantise a float encoder graph to int8 with fixed, calibrated scales.
+
+    Weights are quantised per output channel; the inputs of every weight MatMul get
+    one scale, calibrated (min/max) on the given texts, so that a text's output does
+    not depend on its batch neighbours (see the module docstring).
+
+    Args:
+        fp32_path: The float graph from :func:`export_module`.
+        int8_path: The quantised graph to write.
+        calibration_ids: Word-piece ids of the calibration texts.
+    """
+    import onnx
+    from onnxruntime.quantization import (
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+
     quantize_static(
         str(fp32_path),
         str(int8_path),
-        _CalibrationReader([e.ids for e in tokenizer.encode_batch(calibration_texts)]),
+        _CalibrationReader(calibration_ids),
         quant_format=QuantFormat.QOperator,
         per_channel=True,
         activation_type=QuantType.QUInt8,
@@ -86,31 +137,10 @@ def export_onnx(
         nodes_to_quantize=_weight_nodes(onnx.load(str(fp32_path))),
         calibrate_method=CalibrationMethod.MinMax,
     )
-    fp32_path.unlink()
-    shutil.copyfile(base_model_dir() / "tokenizer.json", out_dir / "tokenizer.json")
-    logger.info("wrote %s (%.1f MB)", int8_path, int8_path.stat().st_size / 1e6)
-    return int8_path
 
 
 def _export(model: Any, path: Path) -> None:
-    import torch
-
-    example = (torch.ones((2, 8), dtype=torch.long),) * 2
-    torch.onnx.export(
-        _Exportable(model),
-        example,
-        str(path),
-        input_names=["input_ids", "attention_mask"],
-        output_names=["pooled", "logits"],
-        dynamic_axes={
-            "input_ids": {0: "batch", 1: "tokens"},
-            "attention_mask": {0: "batch", 1: "tokens"},
-            "pooled": {0: "batch"},
-            "logits": {0: "batch"},
-        },
-        opset_version=OPSET,
-        dynamo=False,
-    )
+    export_module(_Exportable(model), path, output_names=["pooled", "logits"])
 
 
 def _weight_nodes(model: Any) -> list[str]:

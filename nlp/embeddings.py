@@ -1,0 +1,185 @@
+"""Sentence embeddings from the int8 ONNX all-MiniLM-L6-v2, without torch.
+
+The ``embedder`` artifact (``nlp/models/embedder.v1``) holds ``model.onnx``, whose
+graph ends in mean pooling and L2 normalisation, ``tokenizer.json`` and
+``meta.json`` (format, version, window, the cosine agreement with the float model).
+:class:`Embedder` returns one unit-length 384-d vector per text. Texts are sorted
+by token count and batched so that padding stays small, and the graph's int8 scales
+are fixed at export, so a text gets the same vector alone or inside any batch.
+
+Texts longer than the window (128 word pieces) are truncated: the vector describes
+their beginning only. That is acceptable for themes, where feedback is mostly short
+and the opening usually names the topic; split long texts first where it is not.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from nlp.encoder import length_batches, load_tokenizer, pad_ids
+from nlp.errors import InputError, ModelError
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+__all__ = [
+    "EMBEDDER_FORMAT",
+    "Embedder",
+    "EmbedderArtifact",
+    "default_embedder_dir",
+    "load_embedder_artifact",
+]
+
+logger = logging.getLogger(__name__)
+
+EMBEDDER_FORMAT = "feedback-miner/embedder/1"
+_DEFAULT_VERSION = "embedder.v1"
+
+# Rows per ONNX call and an upper bound on padded tokens per call, as in
+# nlp.emotions: short texts go in wide batches, long ones in narrow ones.
+_MAX_ROWS = 32
+_MAX_BATCH_TOKENS = 1024
+
+
+@dataclass(frozen=True)
+class EmbedderArtifact:
+    """The parsed ``meta.json`` of an embedder artifact and its folder."""
+
+    path: Path
+    version: str
+    max_tokens: int
+    dimensions: int
+    meta: dict[str, Any]
+
+    @property
+    def model_path(self) -> Path:
+        """The int8 ONNX graph."""
+        return self.path / "model.onnx"
+
+    @property
+    def tokenizer_path(self) -> Path:
+        """The word-piece tokenizer."""
+        return self.path / "tokenizer.json"
+
+
+def default_embedder_dir() -> Path:
+    """Return the folder of the embedder artifact bundled with the package."""
+    return Path(__file__).resolve().parent / "models" / _DEFAULT_VERSION
+
+
+def load_embedder_artifact(path: Path | None = None) -> EmbedderArtifact:
+    """Read and check an embedder artifact folder.
+
+    Args:
+        path: The folder; defaults to the bundled artifact.
+
+    Returns:
+        The parsed artifact.
+
+    Raises:
+        ModelError: If a file is missing or the format is unknown.
+    """
+    path = path or default_embedder_dir()
+    meta_path = path / "meta.json"
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(
+            f"no embedder artifact at {path}: meta.json is missing. Build it with "
+            "'feedback-miner train embedder' or reinstall the package."
+        ) from None
+    except json.JSONDecodeError as e:
+        raise ModelError(f"{meta_path} is not valid JSON: {e}") from None
+    if meta.get("format") != EMBEDDER_FORMAT:
+        raise ModelError(
+            f"{meta_path}: expected format {EMBEDDER_FORMAT!r}, "
+            f"got {meta.get('format')!r}"
+        )
+    artifact = EmbedderArtifact(
+        path=path,
+        version=meta["version"],
+        max_tokens=int(meta["max_tokens"]),
+        dimensions=int(meta["dimensions"]),
+        meta=meta,
+    )
+    for required in (artifact.model_path, artifact.tokenizer_path):
+        if not required.is_file():
+            raise ModelError(f"embedder artifact {path} lacks {required.name}")
+    return artifact
+
+
+class Embedder:
+    """The sentence encoder of an embedder artifact.
+
+    Args:
+        artifact: The loaded artifact.
+        threads: CPU threads for onnxruntime; ``None`` lets it decide.
+    """
+
+    def __init__(self, artifact: EmbedderArtifact, *, threads: int | None = None):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            self._session = ort.InferenceSession(
+                str(artifact.model_path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as e:  # onnxruntime raises its own untyped errors
+            raise ModelError(f"cannot load {artifact.model_path}: {e}") from e
+        self._tokenizer = load_tokenizer(
+            artifact.tokenizer_path, max_tokens=artifact.max_tokens
+        )
+        self.dimensions = artifact.dimensions
+        self.version = artifact.version
+
+    @classmethod
+    def load(cls, path: Path | None = None, *, threads: int | None = None) -> Embedder:
+        """Load the artifact at path (default: the bundled one)."""
+        return cls(load_embedder_artifact(path), threads=threads)
+
+    def embed(self, texts: list[str]) -> NDArray[np.float32]:
+        """Return one unit-length vector per text, in input order.
+
+        Args:
+            texts: The texts; an empty string gets the vector of the bare special
+                tokens, and text past the 128-token window is ignored.
+
+        Returns:
+            An array of shape ``(len(texts), dimensions)``, float32.
+
+        Raises:
+            InputError: If an item is not a string.
+        """
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise InputError(
+                    f"expected texts[{i}] to be a string, got "
+                    f"{type(text).__name__}; convert or drop it first",
+                    field=f"texts[{i}]",
+                    code="invalid_type",
+                )
+        ids = [e.ids for e in self._tokenizer.encode_batch(texts)]
+        out = np.zeros((len(ids), self.dimensions), dtype=np.float32)
+        batches = length_batches(
+            [len(row) for row in ids],
+            max_rows=_MAX_ROWS,
+            max_batch_tokens=_MAX_BATCH_TOKENS,
+        )
+        for index in batches:
+            input_ids, mask = pad_ids([ids[i] for i in index])
+            out[index] = self._session.run(
+                ["embeddings"], {"input_ids": input_ids, "attention_mask": mask}
+            )[0]
+        logger.debug("embedded %d texts in %d batches", len(ids), len(batches))
+        return out

@@ -1,0 +1,516 @@
+"""The theme model: embeddings → reduction → density clusters → labelled themes.
+
+:meth:`ThemeModel.fit` runs these steps, each a named private function:
+
+1. check the texts and embeddings (embedding the texts when none are given);
+2. collapse exact duplicates and empty texts: each distinct non-empty text is
+   clustered once, weighted by its count, and its copies share its theme;
+3. above ``sample_size`` distinct texts, draw a seeded sample to cluster;
+4. reduce (PCA by default) and cluster (HDBSCAN); a text repeated at least
+   ``min_cluster_size`` times that clustering leaves as noise becomes a theme of its
+   own (600 copies of one sentence are one theme, not noise);
+5. order the clusters by size, compute their unit-length centroids in the original
+   embedding space, and assign the texts outside the sample to the nearest one;
+6. label each theme (:class:`nlp.themes.labels.CTfidfLabeler`) and pick the texts
+   nearest its centroid as representative quotes.
+
+:meth:`ThemeModel.transform` assigns texts to the nearest centroid whose cosine
+similarity reaches ``assign_threshold``, else to -1 (outlier). Each row's
+similarities are computed on their own (``np.einsum``, not a batched BLAS product
+whose blocking depends on the batch), so a text gets the same theme alone or in
+any batch.
+
+``status_`` tells why a fit has no themes: ``"no_text"`` (every text empty),
+``"too_few_texts"`` (fewer distinct texts than ``min_cluster_size``) or
+``"no_themes"`` (clustering found only noise); otherwise it is ``"themed"``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import numpy as np
+
+from nlp.errors import InputError
+from nlp.themes.labels import CTfidfLabeler
+from nlp.themes.stages import Clusterer, HDBSCANClusterer, PCAReducer, Reducer
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["TextEmbedder", "Theme", "ThemeModel", "ThemeStatus"]
+
+logger = logging.getLogger(__name__)
+
+ThemeStatus = Literal["themed", "no_themes", "too_few_texts", "no_text"]
+
+
+class TextEmbedder(Protocol):
+    """Anything that embeds texts, such as :class:`nlp.embeddings.Embedder`."""
+
+    def embed(self, texts: list[str]) -> NDArray[np.float32]:
+        """Return one vector per text."""
+
+
+@dataclass(frozen=True, eq=False)
+class Theme:
+    """One theme of a fitted model.
+
+    Attributes:
+        theme_id: 0 for the largest theme, then by decreasing size.
+        label: A short name made of the top terms; never empty.
+        terms: The top terms, best first.
+        size: Texts in the theme, duplicates included.
+        representative_texts: Distinct texts nearest the centroid, nearest first.
+        centroid: Unit-length mean embedding of the theme's texts.
+    """
+
+    theme_id: int
+    label: str
+    terms: tuple[str, ...]
+    size: int
+    representative_texts: tuple[str, ...]
+    centroid: NDArray[np.float32] = field(repr=False)
+
+
+@dataclass
+class _Distinct:
+    """Distinct non-empty texts: first row of each, count, and each row's group."""
+
+    first_row: NDArray[np.intp]
+    counts: NDArray[np.float64]
+    group: NDArray[np.intp]  # per input row; -1 for an empty text
+
+
+class ThemeModel:
+    """Finds themes in texts and assigns new texts to them.
+
+    Args:
+        embedder: Embeds texts when ``fit``/``transform`` get no embeddings.
+        reducer: Reduction stage; ``PCAReducer(30)`` by default.
+        clusterer: Clustering stage; ``HDBSCANClusterer(min_cluster_size)`` by
+            default.
+        labeler: Labelling stage; :class:`CTfidfLabeler` by default.
+        min_cluster_size: Fewest texts in a theme (at least 2).
+        assign_threshold: Least cosine similarity to a centroid for ``transform``
+            and for texts outside the fitted sample.
+        sample_size: Most distinct texts clustered; the rest are assigned.
+        n_representatives: Representative texts kept per theme.
+        seed: Seed of the sample and the reducer.
+    """
+
+    def __init__(
+        self,
+        *,
+        embedder: TextEmbedder | None = None,
+        reducer: Reducer | None = None,
+        clusterer: Clusterer | None = None,
+        labeler: CTfidfLabeler | None = None,
+        min_cluster_size: int = 10,
+        assign_threshold: float = 0.5,
+        sample_size: int = 20_000,
+        n_representatives: int = 3,
+        seed: int = 0,
+    ) -> None:
+        self.embedder = embedder
+        self.reducer = reducer
+        self.clusterer = clusterer
+        self.labeler = labeler
+        self.min_cluster_size = min_cluster_size
+        self.assign_threshold = assign_threshold
+        self.sample_size = sample_size
+        self.n_representatives = n_representatives
+        self.seed = seed
+
+    # Fitting
+
+    def fit(
+        self, texts: Sequence[str], embeddings: ArrayLike | None = None
+    ) -> ThemeModel:
+        """Find the themes of texts.
+
+        Args:
+            texts: The texts; empty ones are outliers and are not clustered.
+            embeddings: One row per text; computed with ``embedder`` when omitted.
+
+        Returns:
+            self, with ``themes_``, ``labels_``, ``outlier_share_``, ``status_``
+            and ``fit_seconds_`` set.
+
+        Raises:
+            InputError: If a parameter is out of range, a text is not a string, or
+                the embeddings do not match the texts.
+        """
+        started = time.perf_counter()
+        self._check_params()
+        texts = _check_texts(texts)
+
+        # 1-2. Distinct non-empty texts and their embeddings.
+        distinct = _distinct(texts)
+        vectors = self._distinct_embeddings(texts, embeddings, distinct)
+
+        # 3-4. Cluster a sample of the distinct texts.
+        sample = self._sample(len(distinct.first_row))
+        clusters = np.full(len(distinct.first_row), -1, dtype=np.intp)
+        clusters[sample] = self._cluster(vectors[sample])
+        clusters[sample] = _promote_duplicates(
+            clusters[sample], distinct.counts[sample], self.min_cluster_size
+        )
+
+        # 5. Themes by size, centroids, and the texts outside the sample.
+        clusters = _order_by_size(clusters, distinct.counts)
+        self._centroids = _centroids(vectors, clusters, distinct.counts)
+        outside = np.setdiff1d(np.arange(len(clusters)), sample)
+        clusters[outside] = self._nearest(vectors[outside])
+        self._known = {texts[distinct.first_row[i]]: int(clusters[i]) for i in sample}
+        self._fitted = (texts, vectors, distinct, clusters)
+
+        # 6. Labels, quotes and the learned attributes.
+        self._finish(len(distinct.first_row))
+        self.fit_seconds_ = time.perf_counter() - started
+        logger.info(
+            "found %d themes in %d texts (%d distinct); %.1f%% outliers",
+            len(self.themes_),
+            len(texts),
+            len(distinct.first_row),
+            100 * self.outlier_share_,
+        )
+        return self
+
+    def fit_transform(
+        self, texts: Sequence[str], embeddings: ArrayLike | None = None
+    ) -> NDArray[np.intp]:
+        """Fit, then return each text's theme id (-1 for an outlier)."""
+        return self.fit(texts, embeddings).labels_
+
+    def reduce_outliers(self, threshold: float | None = None) -> NDArray[np.intp]:
+        """Move fitted outliers to their nearest theme when similar enough.
+
+        Args:
+            threshold: Least cosine similarity to the centroid; defaults to
+                ``assign_threshold``. Empty texts stay outliers.
+
+        Returns:
+            The updated ``labels_``; theme sizes and ``outlier_share_`` follow.
+        """
+        self._require_fitted()
+        texts, vectors, distinct, clusters = self._fitted
+        noise = np.flatnonzero(clusters == -1)
+        clusters[noise] = self._nearest(vectors[noise], threshold=threshold)
+        for i in noise:
+            self._known[texts[distinct.first_row[i]]] = int(clusters[i])
+        self._finish(len(distinct.first_row), relabel=False)
+        return self.labels_
+
+    # Assigning
+
+    def transform(
+        self,
+        texts: Sequence[str] | None = None,
+        *,
+        embeddings: ArrayLike | None = None,
+    ) -> NDArray[np.intp]:
+        """Assign texts to the fitted themes.
+
+        A text seen in the fitted sample keeps its fitted theme; any other goes to
+        the nearest centroid at or above ``assign_threshold``, else -1. Empty texts
+        are -1. The result for a text does not depend on the rest of the batch.
+
+        Args:
+            texts: The texts; may be omitted when embeddings are given.
+            embeddings: One row per text; computed with ``embedder`` when omitted.
+
+        Returns:
+            One theme id per row.
+        """
+        self._require_fitted()
+        if texts is None and embeddings is None:
+            raise InputError(
+                "expected texts or embeddings, got neither; pass at least one",
+                field="texts",
+                code="missing",
+            )
+        if texts is None:
+            assert embeddings is not None  # narrowed by the check above
+            return self._nearest(_check_embeddings(embeddings, None))
+        texts = _check_texts(texts)
+        out = np.full(len(texts), -1, dtype=np.intp)
+        todo = [i for i, t in enumerate(texts) if t.strip() and t not in self._known]
+        for i, text in enumerate(texts):
+            out[i] = self._known.get(text, -1)
+        if todo:
+            if embeddings is not None:
+                vectors = _check_embeddings(embeddings, len(texts))[todo]
+            else:
+                vectors = self._embed([texts[i] for i in todo])
+            out[todo] = self._nearest(vectors)
+        return out
+
+    # Steps
+
+    def _check_params(self) -> None:
+        size = self.min_cluster_size
+        if isinstance(size, bool) or not isinstance(size, int) or size < 2:
+            raise InputError(
+                f"expected min_cluster_size to be an integer of at least 2, got "
+                f"{size!r}; a theme needs two texts or more",
+                field="min_cluster_size",
+                code="out_of_range",
+            )
+        if not -1.0 <= self.assign_threshold <= 1.0:
+            raise InputError(
+                f"expected assign_threshold to be a cosine similarity in [-1, 1], "
+                f"got {self.assign_threshold!r}",
+                field="assign_threshold",
+                code="out_of_range",
+            )
+        if self.sample_size < 2:
+            raise InputError(
+                f"expected sample_size of at least 2, got {self.sample_size!r}",
+                field="sample_size",
+                code="out_of_range",
+            )
+
+    def _distinct_embeddings(
+        self, texts: list[str], embeddings: ArrayLike | None, distinct: _Distinct
+    ) -> NDArray[np.float32]:
+        if embeddings is not None:
+            vectors = _check_embeddings(embeddings, len(texts))[distinct.first_row]
+        elif len(distinct.first_row):
+            vectors = self._embed([texts[i] for i in distinct.first_row])
+        else:
+            vectors = np.zeros((0, 1), dtype=np.float32)
+        return _unit_rows(vectors)
+
+    def _embed(self, texts: list[str]) -> NDArray[np.float32]:
+        if self.embedder is None:
+            raise InputError(
+                "expected embeddings for the texts, got none, and the model has no "
+                "embedder; pass embeddings= or ThemeModel(embedder=Embedder.load())",
+                field="embeddings",
+                code="missing",
+            )
+        return _unit_rows(np.asarray(self.embedder.embed(texts), dtype=np.float32))
+
+    def _sample(self, n: int) -> NDArray[np.intp]:
+        if n <= self.sample_size:
+            return np.arange(n, dtype=np.intp)
+        rng = np.random.default_rng(self.seed)
+        logger.info("clustering a sample of %d of %d texts", self.sample_size, n)
+        return np.sort(rng.choice(n, size=self.sample_size, replace=False))
+
+    def _cluster(self, vectors: NDArray[np.float32]) -> NDArray[np.intp]:
+        if len(vectors) < max(self.min_cluster_size, 2):
+            return np.full(len(vectors), -1, dtype=np.intp)
+        reducer = self.reducer or PCAReducer(seed=self.seed)
+        clusterer = self.clusterer or HDBSCANClusterer(self.min_cluster_size)
+        return np.asarray(
+            clusterer.fit_predict(reducer.fit_transform(vectors)), dtype=np.intp
+        )
+
+    def _nearest(
+        self, vectors: NDArray[np.float32], *, threshold: float | None = None
+    ) -> NDArray[np.intp]:
+        threshold = self.assign_threshold if threshold is None else threshold
+        out = np.full(len(vectors), -1, dtype=np.intp)
+        if not len(self._centroids) or not len(vectors):
+            return out
+        # einsum computes each row on its own: batch-invariant to the last bit.
+        similarity = np.einsum(
+            "ij,kj->ik", _unit_rows(vectors).astype(np.float64), self._centroids
+        )
+        best = similarity.argmax(axis=1)
+        keep = similarity[np.arange(len(vectors)), best] >= threshold
+        out[keep] = best[keep]
+        return out
+
+    def _finish(self, n_distinct: int, *, relabel: bool = True) -> None:
+        texts, vectors, distinct, clusters = self._fitted
+        padded = np.append(clusters, -1)  # group -1 (an empty text) reads the -1
+        self.labels_ = padded[distinct.group].astype(np.intp)
+        self.outlier_share_ = float(np.mean(self.labels_ == -1)) if len(texts) else 0.0
+        if relabel:
+            self._labels = self._label(texts, vectors, distinct, clusters)
+        self.themes_ = self._themes(texts, vectors, distinct, clusters)
+        self.status_ = _status(n_distinct, len(self.themes_), self.min_cluster_size)
+
+    def _label(
+        self,
+        texts: list[str],
+        vectors: NDArray[np.float32],
+        distinct: _Distinct,
+        clusters: NDArray[np.intp],
+    ) -> tuple[list[str], list[list[str]]]:
+        members = [np.flatnonzero(clusters == k) for k in range(len(self._centroids))]
+        if not members:
+            return [], []
+        labeler = self.labeler or CTfidfLabeler()
+        labeler.fit(
+            [[texts[distinct.first_row[i]] for i in index] for index in members],
+            weights=[distinct.counts[index] for index in members],
+            similarities=[
+                vectors[index].astype(np.float64) @ self._centroids[k]
+                for k, index in enumerate(members)
+            ],
+        )
+        return labeler.labels_, labeler.terms_
+
+    def _themes(
+        self,
+        texts: list[str],
+        vectors: NDArray[np.float32],
+        distinct: _Distinct,
+        clusters: NDArray[np.intp],
+    ) -> list[Theme]:
+        labels, terms = self._labels
+        themes = []
+        for k, centroid in enumerate(self._centroids):
+            index = np.flatnonzero(clusters == k)
+            nearest = index[np.argsort(-(vectors[index] @ centroid), kind="stable")][
+                : self.n_representatives
+            ]
+            themes.append(
+                Theme(
+                    theme_id=k,
+                    label=labels[k],
+                    terms=tuple(terms[k]),
+                    size=int(distinct.counts[index].sum()),
+                    representative_texts=tuple(
+                        texts[distinct.first_row[i]] for i in nearest
+                    ),
+                    centroid=centroid.astype(np.float32),
+                )
+            )
+        return themes
+
+    def _require_fitted(self) -> None:
+        if not hasattr(self, "_fitted"):
+            raise InputError(
+                "this ThemeModel is not fitted yet; call fit() first",
+                field="model",
+                code="not_fitted",
+            )
+
+
+def _check_texts(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise InputError(
+            "expected a list of texts, got a single string; wrap it in a list",
+            field="texts",
+            code="invalid_type",
+        )
+    out = list(texts)
+    for i, text in enumerate(out):
+        if not isinstance(text, str):
+            raise InputError(
+                f"expected texts[{i}] to be a string, got {type(text).__name__} "
+                f"({text!r}); drop or convert missing values first",
+                field=f"texts[{i}]",
+                code="invalid_type",
+            )
+    return out
+
+
+def _check_embeddings(embeddings: ArrayLike, n: int | None) -> NDArray[np.float32]:
+    try:
+        array = np.asarray(embeddings, dtype=np.float32)
+    except (TypeError, ValueError) as e:
+        raise InputError(
+            f"expected embeddings as a 2-d array of numbers, got {e}",
+            field="embeddings",
+            code="invalid_type",
+        ) from None
+    if array.ndim != 2 or (n is not None and array.shape[0] != n):
+        expected = f"({n}, d)" if n is not None else "(n, d)"
+        raise InputError(
+            f"expected embeddings of shape {expected}, one row per text, got "
+            f"{array.shape}",
+            field="embeddings",
+            code="shape_mismatch",
+        )
+    if not np.isfinite(array).all():
+        raise InputError(
+            "expected finite embeddings, got NaN or infinite values",
+            field="embeddings",
+            code="not_finite",
+        )
+    return array
+
+
+def _distinct(texts: list[str]) -> _Distinct:
+    first: dict[str, int] = {}
+    first_row: list[int] = []
+    counts: list[float] = []
+    group = np.full(len(texts), -1, dtype=np.intp)
+    for row, text in enumerate(texts):
+        if not text.strip():
+            continue
+        g = first.setdefault(text, len(first_row))
+        if g == len(first_row):
+            first_row.append(row)
+            counts.append(0.0)
+        counts[g] += 1.0
+        group[row] = g
+    return _Distinct(
+        first_row=np.asarray(first_row, dtype=np.intp),
+        counts=np.asarray(counts, dtype=np.float64),
+        group=group,
+    )
+
+
+def _unit_rows(vectors: NDArray[Any]) -> NDArray[np.float32]:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def _promote_duplicates(
+    clusters: NDArray[np.intp], counts: NDArray[np.float64], min_size: int
+) -> NDArray[np.intp]:
+    # A text repeated min_size times is a theme even if, being one point, density
+    # clustering calls it noise.
+    out = clusters.copy()
+    next_id = int(out.max(initial=-1)) + 1
+    for i in np.flatnonzero((out == -1) & (counts >= min_size)):
+        out[i] = next_id
+        next_id += 1
+    return out
+
+
+def _order_by_size(
+    clusters: NDArray[np.intp], counts: NDArray[np.float64]
+) -> NDArray[np.intp]:
+    # Largest first; ties by first member, so ids do not depend on HDBSCAN's order.
+    ids = [k for k in np.unique(clusters) if k >= 0]
+    key = {k: (-counts[clusters == k].sum(), np.argmax(clusters == k)) for k in ids}
+    order = sorted(ids, key=lambda k: key[k])
+    mapping = np.full(int(clusters.max(initial=-1)) + 2, -1, dtype=np.intp)
+    for new, old in enumerate(order):
+        mapping[old] = new
+    return mapping[clusters]
+
+
+def _centroids(
+    vectors: NDArray[np.float32],
+    clusters: NDArray[np.intp],
+    counts: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    n = int(clusters.max(initial=-1)) + 1
+    centroids = np.zeros((n, vectors.shape[1] if n else 0), dtype=np.float64)
+    for k in range(n):
+        index = clusters == k
+        centroids[k] = counts[index] @ vectors[index].astype(np.float64)
+    return _unit_rows(centroids).astype(np.float64)
+
+
+def _status(n_distinct: int, n_themes: int, min_size: int) -> ThemeStatus:
+    if n_themes:
+        return "themed"
+    if n_distinct == 0:
+        return "no_text"
+    if n_distinct < min_size:
+        return "too_few_texts"
+    return "no_themes"

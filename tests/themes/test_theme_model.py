@@ -1,0 +1,218 @@
+"""The theme pipeline on precomputed embeddings: invariants and edge cases.
+
+Embeddings are blobs from scikit-learn; labels use :class:`RegexTerms`, so no
+spaCy pipeline or encoder is loaded here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+
+from nlp.errors import InputError
+from nlp.themes import (
+    CTfidfLabeler,
+    RegexTerms,
+    ThemeModel,
+    is_stop_word,
+    match_themes,
+)
+
+_TOPICS = ["billing invoice", "login password", "export csv", "slow dashboard"]
+
+
+def _corpus(n: int = 200, seed: int = 0) -> tuple[list[str], np.ndarray, np.ndarray]:
+    x, y = make_blobs(
+        n_samples=n, centers=4, n_features=24, cluster_std=0.6, random_state=seed
+    )
+    texts = [f"{_TOPICS[c]} problem {i}" for i, c in enumerate(y)]
+    return texts, x.astype(np.float32), y
+
+
+def _model(**options: object) -> ThemeModel:
+    return ThemeModel(labeler=CTfidfLabeler(RegexTerms()), **options)  # type: ignore[arg-type]
+
+
+def test_theme_model_recovers_blobs() -> None:
+    texts, x, y = _corpus()
+    model = _model().fit(texts, x)
+    from sklearn.metrics import adjusted_rand_score
+
+    assert model.status_ == "themed"
+    assert len(model.themes_) == 4
+    assert adjusted_rand_score(y, model.labels_) > 0.95
+    assert [t.size for t in model.themes_] == sorted(
+        (t.size for t in model.themes_), reverse=True
+    )
+    assert sum(t.size for t in model.themes_) + np.sum(model.labels_ == -1) == 200
+
+
+def test_theme_model_labels_name_the_topic_and_are_never_stop_words() -> None:
+    texts, x, y = _corpus()
+    model = _model().fit(texts, x)
+    for theme in model.themes_:
+        members = np.flatnonzero(model.labels_ == theme.theme_id)
+        topic = _TOPICS[np.bincount(y[members]).argmax()]
+        assert theme.label
+        assert not all(is_stop_word(w) for w in theme.label.replace(",", "").split())
+        assert set(topic.split()) & set(theme.label.replace(",", "").split())
+        assert len(theme.representative_texts) == 3
+
+
+def test_theme_model_is_deterministic_for_a_seed() -> None:
+    texts, x, _ = _corpus()
+    first = _model(seed=3).fit(texts, x)
+    second = _model(seed=3).fit(texts, x)
+    np.testing.assert_array_equal(first.labels_, second.labels_)
+    assert [t.label for t in first.themes_] == [t.label for t in second.themes_]
+
+
+def test_theme_model_transform_is_batch_invariant() -> None:
+    texts, x, _ = _corpus()
+    model = _model().fit(texts[:150], x[:150])
+    new_texts, new_x = texts[150:], x[150:]
+    together = model.transform(new_texts, embeddings=new_x)
+    alone = [
+        model.transform([t], embeddings=new_x[i : i + 1])[0]
+        for i, t in enumerate(new_texts)
+    ]
+    shuffled = np.random.default_rng(0).permutation(len(new_texts))
+    mixed = model.transform(
+        [new_texts[i] for i in shuffled], embeddings=new_x[shuffled]
+    )
+    np.testing.assert_array_equal(together, alone)
+    np.testing.assert_array_equal(together[shuffled], mixed)
+    np.testing.assert_array_equal(model.transform(embeddings=new_x), together)
+
+
+def test_theme_model_transform_keeps_fitted_themes_for_known_texts() -> None:
+    texts, x, _ = _corpus()
+    model = _model().fit(texts, x)
+    np.testing.assert_array_equal(model.transform(texts[:20]), model.labels_[:20])
+
+
+def test_theme_model_duplicates_share_a_theme() -> None:
+    texts, x, _ = _corpus()
+    texts = [*texts, texts[0], texts[0], texts[5]]
+    x = np.vstack([x, x[7], x[9], x[5]])  # other vectors: the text decides
+    model = _model().fit(texts, x)
+    assert model.labels_[-3] == model.labels_[-2] == model.labels_[0]
+    assert model.labels_[-1] == model.labels_[5]
+
+
+def test_theme_model_samples_above_the_threshold_and_assigns_the_rest() -> None:
+    texts, x, y = _corpus(400)
+    model = _model(sample_size=120).fit(texts, x)
+    from sklearn.metrics import adjusted_rand_score
+
+    assert len(model.themes_) == 4
+    assert adjusted_rand_score(y, model.labels_) > 0.9
+
+
+def test_theme_model_reduce_outliers_moves_close_outliers() -> None:
+    texts, x, _ = _corpus()
+    noise = x[:5] + 0.5  # near theme members, but too few to form a theme
+    model = _model().fit(
+        [*texts, *[f"odd {i}" for i in range(5)]], np.vstack([x, noise])
+    )
+    before = model.outlier_share_
+    labels = model.reduce_outliers(threshold=-1.0)
+    assert model.outlier_share_ == 0.0 <= before
+    assert sum(t.size for t in model.themes_) == len(labels)
+
+
+def test_match_themes_pairs_refits_and_leaves_new_themes_unmatched() -> None:
+    texts, x, _ = _corpus()
+    old = _model().fit(texts, x).themes_
+    keep = np.flatnonzero(_model().fit(texts, x).labels_ != 0)
+    new = _model().fit([texts[i] for i in keep], x[keep]).themes_
+    matches = match_themes(old, new)
+    assert len(matches) == 3
+    assert all(m.similarity > 0.99 for m in matches)
+    assert match_themes(old, []) == []
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 9])
+def test_theme_model_small_corpora_give_a_clear_status(n: int) -> None:
+    texts, x, _ = _corpus()
+    model = _model().fit(texts[:n], x[:n])
+    assert model.status_ == ("no_text" if n == 0 else "too_few_texts")
+    assert model.themes_ == []
+    assert model.labels_.tolist() == [-1] * n
+    assert model.transform(texts[:2], embeddings=x[:2]).tolist() == [-1, -1]
+
+
+def test_theme_model_all_empty_texts_are_outliers() -> None:
+    model = _model().fit(["", "  ", "\n"] * 5, np.ones((15, 8)))
+    assert model.status_ == "no_text"
+    assert model.outlier_share_ == 1.0
+
+
+def test_theme_model_600_copies_of_one_sentence_are_one_theme() -> None:
+    text = "The export keeps failing every night."
+    model = _model().fit([text] * 600, np.tile(np.arange(8.0), (600, 1)))
+    assert model.status_ == "themed"
+    assert [t.size for t in model.themes_] == [600]
+    assert set(model.labels_.tolist()) == {0}
+    assert model.themes_[0].representative_texts == (text,)
+    assert "export" in model.themes_[0].label
+
+
+def test_theme_model_stop_word_texts_get_a_label_that_is_not_stop_words() -> None:
+    texts = ["the and", "of the", "and the"] * 10
+    x = np.tile(np.arange(8.0), (30, 1)) + np.arange(30)[:, None] * 1e-3
+    model = _model(min_cluster_size=5).fit(texts, x)
+    assert model.status_ == "themed"
+    for theme in model.themes_:
+        assert theme.label.startswith("untitled theme ")
+
+
+def test_theme_model_short_thanks_texts_are_themed_with_their_words() -> None:
+    texts = ["ok", "thanks", "ok thanks"] * 10
+    x = np.tile(np.arange(8.0), (30, 1)) + np.arange(30)[:, None] * 1e-3
+    model = _model(min_cluster_size=5).fit(texts, x)
+    labels = " ".join(t.label for t in model.themes_)
+    assert "thanks" in labels or "ok" in labels
+
+
+def test_theme_model_min_cluster_size_one_is_refused() -> None:
+    texts, x, _ = _corpus()
+    with pytest.raises(InputError) as info:
+        _model(min_cluster_size=1).fit(texts, x)
+    assert (info.value.field, info.value.code) == ("min_cluster_size", "out_of_range")
+    assert str(info.value) == (
+        "expected min_cluster_size to be an integer of at least 2, got 1; "
+        "a theme needs two texts or more"
+    )
+
+
+def test_theme_model_min_cluster_size_above_the_corpus_finds_no_themes() -> None:
+    texts, x, _ = _corpus(50)
+    model = _model(min_cluster_size=51).fit(texts, x)
+    assert model.status_ == "too_few_texts"
+    assert model.outlier_share_ == 1.0
+
+
+@pytest.mark.parametrize(
+    ("texts", "embeddings", "field", "code"),
+    [
+        (["a", None], np.ones((2, 4)), "texts[1]", "invalid_type"),
+        (["a", "b"], np.ones((3, 4)), "embeddings", "shape_mismatch"),
+        (["a", "b"], np.array([[1.0, np.nan], [1.0, 2.0]]), "embeddings", "not_finite"),
+        ("a single string", None, "texts", "invalid_type"),
+        (["a", "b"], None, "embeddings", "missing"),
+    ],
+)
+def test_theme_model_bad_input_names_the_field(
+    texts: object, embeddings: object, field: str, code: str
+) -> None:
+    with pytest.raises(InputError) as info:
+        _model().fit(texts, embeddings)  # type: ignore[arg-type]
+    assert (info.value.field, info.value.code) == (field, code)
+
+
+def test_theme_model_transform_before_fit_is_a_clear_error() -> None:
+    with pytest.raises(InputError) as info:
+        _model().transform(["hello"])
+    assert info.value.code == "not_fitted"
