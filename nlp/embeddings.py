@@ -181,5 +181,6 @@ class Embedder:
             out[index] = self._session.run(
                 ["embeddings"], {"input_ids": input_ids, "attention_mask": mask}
             )[0]
+        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         logger.debug("embedded %d texts in %d batches", len(ids), len(batches))
         return out

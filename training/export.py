@@ -22,7 +22,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-__all__ = ["export_module", "export_onnx", "quantize_int8"]
+__all__ = ["export_module", "export_onnx", "quantize_int8", "quantize_weights_int8"]
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +100,83 @@ def export_module(module: Any, path: Path, *, output_names: list[str]) -> None:
             dynamic_axes={**axes, **{name: {0: "batch"} for name in output_names}},
             opset_version=OPSET,
             dynamo=False,
+        )
+
+
+def quantize_weights_int8(fp32_path: Path, int8_path: Path) -> None:
+    """Quantise weights to int8 in blocks of 32 and leave the scales of activations
+    to each row at run time (onnxruntime's MatMulNBits, accuracy level 4).
+
+    Per-row activation scales keep a text's output independent of its batch, like
+    the calibrated graph of :func:`quantize_int8`, without a calibration set; the
+    float model is followed much more closely (embedder agreement in BENCHMARKS.md),
+    at about float speed.
+    """
+    import onnx
+    from onnxruntime.quantization.matmul_nbits_quantizer import (
+        DefaultWeightOnlyQuantConfig,
+        MatMulNBitsQuantizer,
+    )
+
+    config = DefaultWeightOnlyQuantConfig(
+        block_size=32,
+        is_symmetric=True,
+        accuracy_level=4,
+        bits=8,
+        op_types_to_quantize=("MatMul", "Gather"),
+        quant_axes=(("MatMul", 0), ("Gather", 1)),
+    )
+    quantizer = MatMulNBitsQuantizer(
+        onnx.load(str(fp32_path)),
+        bits=8,
+        block_size=32,
+        is_symmetric=True,
+        accuracy_level=4,
+        algo_config=config,
+    )
+    quantizer.process()
+    model = quantizer.model.model
+    _quantize_lookup_tables(model)
+    onnx.save(model, str(int8_path))
+
+
+def _quantize_lookup_tables(model: Any) -> None:
+    # The word-embedding table is half of the file and is only looked up, never
+    # multiplied: store it as int8 with one scale per row, dequantised once when
+    # onnxruntime loads the graph (exact per row, so batch-invariant).
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    tables = {
+        node.input[0]
+        for node in graph.node
+        if node.op_type == "Gather" and "word_embeddings" in node.input[0]
+    }
+    for init in list(graph.initializer):
+        if init.name not in tables:
+            continue
+        table = numpy_helper.to_array(init).astype(np.float32)
+        scale = np.maximum(np.abs(table).max(axis=1), 1e-12) / 127.0
+        quantised = np.round(table / scale[:, None]).astype(np.int8)
+        graph.initializer.remove(init)
+        graph.initializer.extend(
+            [
+                numpy_helper.from_array(quantised, f"{init.name}_int8"),
+                numpy_helper.from_array(scale.astype(np.float32), f"{init.name}_scale"),
+                numpy_helper.from_array(
+                    np.zeros(len(scale), dtype=np.int8), f"{init.name}_zero"
+                ),
+            ]
+        )
+        graph.node.insert(
+            0,
+            helper.make_node(
+                "DequantizeLinear",
+                [f"{init.name}_int8", f"{init.name}_scale", f"{init.name}_zero"],
+                [init.name],
+                axis=0,
+            ),
         )
 
 
