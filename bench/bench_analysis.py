@@ -106,14 +106,17 @@ def main() -> None:
     args = parser.parse_args()
 
     texts = read_goemotions(args.data).texts
-    result: dict[str, object] = {"data": str(args.data), "threads": args.threads}
-    result.update(bench_analyzer(texts, args.threads))
+    ours = bench_analyzer(texts, args.threads)
+    result: dict[str, object] = {
+        "data": str(args.data),
+        "threads": args.threads,
+        **ours,
+    }
     if not args.skip_pipeline:
-        result.update(bench_pipeline(texts, args.threads))
+        pipeline = bench_pipeline(texts, args.threads)
+        result.update(pipeline)
         result["speedup_vs_pipeline_batch32"] = round(
-            float(result["texts_per_second"])  # type: ignore[arg-type]
-            / float(result["pipeline_batch32_texts_per_second"]),  # type: ignore[arg-type]
-            2,
+            ours["texts_per_second"] / pipeline["pipeline_batch32_texts_per_second"], 2
         )
     print(json.dumps(result, indent=2))
 

@@ -26,6 +26,7 @@ the cues found are reported in ``cues``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -363,17 +364,19 @@ class Analyzer:
     ) -> Analysis:
         words = sum(p.words for p in plan.pieces)
         split = Split(method=plan.method, pieces=len(plan.pieces), words=words)
-        base = {
-            "language": plan.language.language,
-            "language_confidence": plan.language.confidence,
-            "model_version": self.model_version,
-            "split": split,
-        }
+        base = Analysis(
+            status="scored",
+            language=plan.language.language,
+            language_confidence=plan.language.confidence,
+            model_version=self.model_version,
+            split=split,
+        )
         if not plan.language.is_english:
-            return Analysis(status="unsupported_language", **base)  # type: ignore[arg-type]
+            return dataclasses.replace(base, status="unsupported_language")
         if not plan.pieces:
-            base.update(language="und", language_confidence=0.0)
-            return Analysis(status="empty", **base)  # type: ignore[arg-type]
+            return dataclasses.replace(
+                base, status="empty", language="und", language_confidence=0.0
+            )
 
         rows = np.arange(plan.first, plan.first + len(plan.pieces))
         counted = [i for i, p in enumerate(plan.pieces) if p.role == "customer"]
@@ -392,8 +395,8 @@ class Analyzer:
             if len(customer_steps) > 1
             else None
         )
-        return Analysis(
-            status="scored",
+        return dataclasses.replace(
+            base,
             emotions=_named(EMOTIONS, doc_probs),
             labels=self._labels(doc_probs),
             cs_emotions=_named(tuple(CS_VIEW), doc_cs),
@@ -402,7 +405,6 @@ class Analyzer:
             polarity=reading,
             trajectory=trajectory,
             mood_shift=shift,
-            **base,  # type: ignore[arg-type]
         )
 
     def _labels(self, probs: NDArray[np.float32]) -> list[str]:

@@ -16,7 +16,14 @@ from typing import Any
 from nlp.errors import ModelError
 from nlp.labels import CS_VIEW, EMOTIONS
 
-__all__ = ["ARTIFACT_FORMAT", "Artifact", "default_artifact_dir", "load_artifact"]
+__all__ = [
+    "ARTIFACT_FORMAT",
+    "Artifact",
+    "check_files",
+    "default_artifact_dir",
+    "load_artifact",
+    "read_meta",
+]
 
 ARTIFACT_FORMAT = "feedback-miner/emotion-head/1"
 _DEFAULT_VERSION = "emotion-head.v1"
@@ -63,23 +70,9 @@ def load_artifact(path: Path | None = None) -> Artifact:
         ModelError: If a file is missing, the format is unknown or labels disagree.
     """
     path = path or default_artifact_dir()
-    meta_path = path / "meta.json"
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(
-            f"no model artifact at {path}: meta.json is missing. Build it with "
-            "'feedback-miner train emotions' or reinstall the package."
-        ) from None
-    except json.JSONDecodeError as e:
-        raise ModelError(f"{meta_path} is not valid JSON: {e}") from None
-    if meta.get("format") != ARTIFACT_FORMAT:
-        raise ModelError(
-            f"{meta_path}: expected format {ARTIFACT_FORMAT!r}, "
-            f"got {meta.get('format')!r}"
-        )
+    meta = read_meta(path, expected_format=ARTIFACT_FORMAT, build_command="emotions")
     if tuple(meta["labels"]) != EMOTIONS or set(meta["cs_view"]) != set(CS_VIEW):
-        raise ModelError(f"{meta_path}: labels differ from nlp.labels")
+        raise ModelError(f"{path / 'meta.json'}: labels differ from nlp.labels")
     artifact = Artifact(
         path=path,
         version=meta["version"],
@@ -89,7 +82,43 @@ def load_artifact(path: Path | None = None) -> Artifact:
         polarity=meta["polarity"],
         meta=meta,
     )
-    for required in (artifact.model_path, artifact.tokenizer_path):
-        if not required.is_file():
-            raise ModelError(f"model artifact {path} lacks {required.name}")
+    check_files(path, "model.onnx", "tokenizer.json")
     return artifact
+
+
+def read_meta(
+    path: Path, *, expected_format: str, build_command: str
+) -> dict[str, Any]:
+    """Read an artifact folder's ``meta.json`` and check its format.
+
+    Args:
+        path: The artifact folder.
+        expected_format: The ``format`` value this loader understands.
+        build_command: The ``feedback-miner train`` subcommand that builds it.
+
+    Raises:
+        ModelError: If the file is missing, is not JSON or has another format.
+    """
+    meta_path = path / "meta.json"
+    try:
+        meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(
+            f"no model artifact at {path}: meta.json is missing. Build it with "
+            f"'feedback-miner train {build_command}' or reinstall the package."
+        ) from None
+    except json.JSONDecodeError as e:
+        raise ModelError(f"{meta_path} is not valid JSON: {e}") from None
+    if meta.get("format") != expected_format:
+        raise ModelError(
+            f"{meta_path}: expected format {expected_format!r}, "
+            f"got {meta.get('format')!r}"
+        )
+    return meta
+
+
+def check_files(path: Path, *names: str) -> None:
+    """Raise :class:`ModelError` naming the first of ``names`` missing in path."""
+    for name in names:
+        if not (path / name).is_file():
+            raise ModelError(f"model artifact {path} lacks {name}")

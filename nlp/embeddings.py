@@ -14,7 +14,6 @@ and the opening usually names the topic; split long texts first where it is not.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nlp.encoder import length_batches, load_tokenizer, pad_ids
-from nlp.errors import InputError, ModelError
+from nlp.artifact import check_files, read_meta
+from nlp.encoder import length_batches, load_tokenizer, open_session, pad_ids
+from nlp.errors import InputError
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -86,21 +86,7 @@ def load_embedder_artifact(path: Path | None = None) -> EmbedderArtifact:
         ModelError: If a file is missing or the format is unknown.
     """
     path = path or default_embedder_dir()
-    meta_path = path / "meta.json"
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(
-            f"no embedder artifact at {path}: meta.json is missing. Build it with "
-            "'feedback-miner train embedder' or reinstall the package."
-        ) from None
-    except json.JSONDecodeError as e:
-        raise ModelError(f"{meta_path} is not valid JSON: {e}") from None
-    if meta.get("format") != EMBEDDER_FORMAT:
-        raise ModelError(
-            f"{meta_path}: expected format {EMBEDDER_FORMAT!r}, "
-            f"got {meta.get('format')!r}"
-        )
+    meta = read_meta(path, expected_format=EMBEDDER_FORMAT, build_command="embedder")
     artifact = EmbedderArtifact(
         path=path,
         version=meta["version"],
@@ -108,9 +94,7 @@ def load_embedder_artifact(path: Path | None = None) -> EmbedderArtifact:
         dimensions=int(meta["dimensions"]),
         meta=meta,
     )
-    for required in (artifact.model_path, artifact.tokenizer_path):
-        if not required.is_file():
-            raise ModelError(f"embedder artifact {path} lacks {required.name}")
+    check_files(path, "model.onnx", "tokenizer.json")
     return artifact
 
 
@@ -123,20 +107,7 @@ class Embedder:
     """
 
     def __init__(self, artifact: EmbedderArtifact, *, threads: int | None = None):
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        try:
-            self._session = ort.InferenceSession(
-                str(artifact.model_path), options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as e:  # onnxruntime raises its own untyped errors
-            raise ModelError(f"cannot load {artifact.model_path}: {e}") from e
+        self._session = open_session(artifact.model_path, threads=threads)
         self._tokenizer = load_tokenizer(
             artifact.tokenizer_path, max_tokens=artifact.max_tokens
         )

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nlp.artifact import Artifact
-from nlp.encoder import load_tokenizer
-from nlp.errors import ModelError
+from nlp.encoder import load_tokenizer, open_session
 from nlp.labels import EMOTIONS
 
 if TYPE_CHECKING:
@@ -50,22 +49,7 @@ class EmotionModel:
     """
 
     def __init__(self, artifact: Artifact, *, threads: int | None = None) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        # Idle worker threads sleep instead of spinning: in a server, spinning after
-        # each call takes the cores that the HTTP side needs next.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        try:
-            self._session = ort.InferenceSession(
-                str(artifact.model_path), options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as e:  # onnxruntime raises its own untyped errors
-            raise ModelError(f"cannot load {artifact.model_path}: {e}") from e
+        self._session = open_session(artifact.model_path, threads=threads)
         self._tokenizer = load_tokenizer(artifact.tokenizer_path)
         self._tokenizer.no_truncation()
         self.max_tokens = artifact.max_tokens

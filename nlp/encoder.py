@@ -7,7 +7,7 @@ all-MiniLM-L6-v2 inside site-packages; nothing here touches the network.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,7 +17,13 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
     from tokenizers import Tokenizer
 
-__all__ = ["base_model_dir", "length_batches", "load_tokenizer", "pad_ids"]
+__all__ = [
+    "base_model_dir",
+    "length_batches",
+    "load_tokenizer",
+    "open_session",
+    "pad_ids",
+]
 
 
 def base_model_dir() -> Path:
@@ -99,3 +105,31 @@ def pad_ids(rows: list[list[int]]) -> tuple[NDArray[np.int64], NDArray[np.int64]
         input_ids[r, : len(row)] = row
         mask[r, : len(row)] = 1
     return input_ids, mask
+
+
+def open_session(path: Path, *, threads: int | None = None) -> Any:
+    """Open an onnxruntime session on the CPU for one of the bundled graphs.
+
+    Args:
+        path: The ONNX file.
+        threads: Intra-op threads; ``None`` lets onnxruntime decide.
+
+    Raises:
+        ModelError: If onnxruntime cannot load the file.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    # Idle worker threads sleep instead of spinning: in a server, spinning after
+    # each call takes the cores that the HTTP side needs next.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    try:
+        return ort.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as e:  # onnxruntime raises its own untyped errors
+        raise ModelError(f"cannot load {path}: {e}") from e

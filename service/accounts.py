@@ -37,7 +37,7 @@ from service.storage.accounts import (
     update_account,
     update_contact,
 )
-from service.storage.feedback import InvalidCursor
+from service.storage.cursors import InvalidCursor
 from service.storage.models import Account, Contact, utcnow
 from service.storage.sentiment import ScoreSums
 

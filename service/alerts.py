@@ -22,10 +22,7 @@ Rules are evaluated for the accounts an ingest touched, right after it commits
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 import logging
 import uuid
 from collections.abc import Iterable
@@ -61,7 +58,7 @@ from service.storage.alerts import (
     replace_rules,
     resolve_alerts,
 )
-from service.storage.feedback import InvalidCursor
+from service.storage.cursors import decode_cursor, encode_cursor
 from service.storage.models import Alert, AlertRule, FeedbackItem, utcnow
 from service.storage.sentiment import most_negative
 
@@ -183,7 +180,7 @@ def list_alerts_public(
     Raises:
         InvalidCursor: If ``query.cursor`` was not issued by this service.
     """
-    after = _decode_cursor(query.cursor) if query.cursor else None
+    after = decode_cursor(query.cursor) if query.cursor else None
     account_uuid = None
     if query.account_id is not None:
         account = get_account(session, tenant_id, query.account_id)
@@ -203,7 +200,9 @@ def list_alerts_public(
     names = account_external_ids(session, tenant_id, {a.account_id for a in alerts})
     return AlertsPublic(
         items=[_alert_public(a, names[a.account_id]) for a in alerts],
-        next_cursor=_encode_cursor(alerts[-1]) if more else None,
+        next_cursor=(
+            encode_cursor(alerts[-1].raised_at, alerts[-1].id) if more else None
+        ),
     )
 
 
@@ -308,24 +307,3 @@ def _alert_public(alert: Alert, account_id: str) -> AlertPublic:
         resolved_at=alert.resolved_at,
         evidence=AlertEvidence.model_validate(alert.evidence),
     )
-
-
-def _encode_cursor(alert: Alert) -> str:
-    payload = json.dumps([alert.raised_at.isoformat(), alert.id.hex])
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        raised_at, last_id = json.loads(base64.urlsafe_b64decode(padded))
-        when = dt.datetime.fromisoformat(raised_at)
-        if when.tzinfo is None:
-            raise ValueError("cursor time has no zone")
-        return when, uuid.UUID(hex=last_id)
-    except (binascii.Error, ValueError, TypeError) as e:
-        raise InvalidCursor(
-            f"expected a next_cursor returned by a previous page, got {cursor!r}; "
-            "start again without a cursor",
-            field="cursor",
-        ) from e

@@ -230,4 +230,5 @@ def test_analyze_one_huge_word_is_split_not_truncated(analyzer: Analyzer) -> Non
 
 def test_analyze_many_of_nothing_is_nothing(analyzer: Analyzer) -> None:
     assert analyzer.analyze_many([]) == []
-    assert np.isfinite(analyzer.analyze("ok").polarity.score)  # type: ignore[union-attr]
+    polarity = analyzer.analyze("ok").polarity
+    assert polarity is not None and np.isfinite(polarity.score)

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from nlp.analysis import Analyzer, Turn
-from service.batching import AnalysisBatcher
+from service.batching import AnalysisBatcher, Document
 
 
 @pytest.fixture
@@ -21,11 +21,11 @@ def batcher(analyzer: Analyzer) -> Iterator[AnalysisBatcher]:
 def test_batcher_returns_each_callers_results_in_order(
     analyzer: Analyzer, batcher: AnalysisBatcher
 ) -> None:
-    requests = [
+    requests: list[list[Document]] = [
         [f"request {i}: thanks, it works!", "the export failed again"]
         for i in range(12)
     ]
-    requests.append([[Turn("customer", "still broken"), Turn("agent", "on it")]])  # type: ignore[list-item]
+    requests.append([[Turn("customer", "still broken"), Turn("agent", "on it")]])
     with ThreadPoolExecutor(max_workers=13) as pool:
         results = list(pool.map(batcher.analyze_documents, requests))
     for documents, analyses in zip(requests, results, strict=True):

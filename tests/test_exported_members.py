@@ -27,6 +27,7 @@ MODULES = [
     "service.alerts",
     "service.analysis",
     "service.batching",
+    "service.storage.cursors",
     "service.api.schemas.common",
     "service.api.body_limit",
     "service.api.deps",

@@ -11,10 +11,7 @@ opaque token of the last item seen, so pages stay stable while items arrive.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 import re
 import uuid
 from collections.abc import Iterator, Sequence
@@ -24,8 +21,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, String, and_, cast, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from service.errors import ServiceError
 from service.storage._upsert import insert_ignoring_conflicts
+from service.storage.cursors import InvalidCursor, decode_cursor, encode_cursor
 from service.storage.models import (
     Account,
     AuthorRole,
@@ -50,12 +47,6 @@ __all__ = [
 
 _IN_CHUNK = 900
 _LABEL = re.compile(r"^[a-z_]+$")
-
-
-class InvalidCursor(ServiceError):
-    """A pagination cursor that this service did not issue."""
-
-    code = "invalid_cursor"
 
 
 @dataclass(frozen=True)
@@ -214,7 +205,7 @@ def list_feedback(
     """
     query = _filtered(select(FeedbackItem), tenant_id, filters or FeedbackFilter())
     if cursor is not None:
-        occurred_at, last_id = _decode_cursor(cursor)
+        occurred_at, last_id = decode_cursor(cursor)
         query = query.where(
             or_(
                 FeedbackItem.occurred_at < occurred_at,
@@ -228,7 +219,9 @@ def list_feedback(
     if len(items) <= limit:
         return FeedbackPage(items=items, next_cursor=None)
     last = items[limit - 1]
-    return FeedbackPage(items=items[:limit], next_cursor=_encode_cursor(last))
+    return FeedbackPage(
+        items=items[:limit], next_cursor=encode_cursor(last.occurred_at, last.id)
+    )
 
 
 def _check_owned(
@@ -330,24 +323,3 @@ def _has_label(label: str) -> ColumnElement[bool]:
         cast(FeedbackItem.cs_labels, String).like(pattern),
         cast(FeedbackItem.labels, String).like(pattern),
     )
-
-
-def _encode_cursor(item: FeedbackItem) -> str:
-    payload = json.dumps([item.occurred_at.isoformat(), item.id.hex])
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        occurred_at, last_id = json.loads(base64.urlsafe_b64decode(padded))
-        when = dt.datetime.fromisoformat(occurred_at)
-        if when.tzinfo is None:
-            raise ValueError("cursor time has no zone")
-        return when, uuid.UUID(hex=last_id)
-    except (binascii.Error, ValueError, TypeError) as e:
-        raise InvalidCursor(
-            f"expected a next_cursor returned by a previous page, got {cursor!r}; "
-            "start again without a cursor",
-            field="cursor",
-        ) from e

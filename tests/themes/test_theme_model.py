@@ -6,6 +6,8 @@ spaCy pipeline or encoder is loaded here.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
@@ -30,8 +32,8 @@ def _corpus(n: int = 200, seed: int = 0) -> tuple[list[str], np.ndarray, np.ndar
     return texts, x.astype(np.float32), y
 
 
-def _model(**options: object) -> ThemeModel:
-    return ThemeModel(labeler=CTfidfLabeler(RegexTerms()), **options)  # type: ignore[arg-type]
+def _model(**options: Any) -> ThemeModel:
+    return ThemeModel(labeler=CTfidfLabeler(RegexTerms()), **options)
 
 
 def test_theme_model_recovers_blobs() -> None:
