@@ -41,7 +41,8 @@ from nlp.emotions import EmotionModel
 from nlp.errors import InputError
 from nlp.labels import CS_VIEW, EMOTIONS, fold_labels
 from nlp.language import LanguageGuess, detect_language
-from nlp.sentiment import Polarity, PolarityHead
+from nlp.results import ROLES, Analysis, Segment, Split, Turn
+from nlp.sentiment import PolarityHead
 from nlp.text import pack_sentences, prepare_for_model, split_sentences
 
 if TYPE_CHECKING:
@@ -58,64 +59,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ROLES: tuple[str, ...] = ("customer", "agent", "bot", "other")
 DEFAULT_MAX_CHARS = 200_000
 # Pieces are packed to this many words first; a piece that still exceeds the token
 # window (long numbers, URLs, code) is halved until it fits.
 _PIECE_WORDS = 80
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One turn of a transcript: who spoke (a role from :data:`ROLES`) and what."""
-
-    role: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Split:
-    """How a text was read: ``whole``, ``sentences`` or ``turns``, in how many
-    pieces, over how many words."""
-
-    method: str
-    pieces: int
-    words: int
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One step of the trajectory: a turn, or a group of sentences."""
-
-    index: int
-    role: str | None
-    words: int
-    polarity: Polarity
-    top_emotion: str
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """The reading of one text.
-
-    ``status`` is ``scored``, ``empty`` (nothing to score) or
-    ``unsupported_language`` (flagged, not scored as if it were English); only a
-    scored text has emotions and polarity.
-    """
-
-    status: str
-    language: str
-    language_confidence: float
-    model_version: str
-    split: Split
-    emotions: dict[str, float] = field(default_factory=dict)
-    labels: list[str] = field(default_factory=list)
-    cs_emotions: dict[str, float] = field(default_factory=dict)
-    cs_labels: list[str] = field(default_factory=list)
-    polarity: Polarity | None = None
-    trajectory: list[Segment] = field(default_factory=list)
-    mood_shift: float | None = None
-    cues: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -15,6 +15,7 @@ MODULES = [
     "nlp.encoder",
     "nlp.errors",
     "nlp.labels",
+    "nlp.results",
     "nlp.language",
     "nlp.sentiment",
     "nlp.text",
