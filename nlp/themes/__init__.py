@@ -1,7 +1,7 @@
 """Theme mining: find what many texts are about, name it, and assign new texts.
 
 The pipeline is :class:`ThemeModel` over injectable stages: a reducer
-(:class:`PCAReducer`), a clusterer (:class:`HDBSCANClusterer`) and a labeler
+(:class:`SpectralReducer`), a clusterer (:class:`HDBSCANClusterer`) and a labeler
 (:class:`CTfidfLabeler`). It accepts precomputed embeddings, so the stages can be
 tested and benchmarked without the encoder. :func:`match_themes` carries theme
 identity across refits.
@@ -18,6 +18,7 @@ from nlp.themes.stages import (
     IdentityReducer,
     PCAReducer,
     Reducer,
+    SpectralReducer,
 )
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Reducer",
     "RegexTerms",
     "SpacyTerms",
+    "SpectralReducer",
     "TextEmbedder",
     "Theme",
     "ThemeMatch",

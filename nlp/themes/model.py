@@ -6,12 +6,19 @@
 2. collapse exact duplicates and empty texts: each distinct non-empty text is
    clustered once, weighted by its count, and its copies share its theme;
 3. above ``sample_size`` distinct texts, draw a seeded sample to cluster;
-4. reduce (PCA by default) and cluster (HDBSCAN); a text repeated at least
-   ``min_cluster_size`` times that clustering leaves as noise becomes a theme of its
-   own (600 copies of one sentence are one theme, not noise);
-5. order the clusters by size, compute their unit-length centroids in the original
-   embedding space, and assign the texts outside the sample to the nearest one;
-6. label each theme (:class:`nlp.themes.labels.CTfidfLabeler`) and pick the texts
+4. reduce (spectral embedding of a kNN graph by default) and cluster (HDBSCAN); a
+   text repeated at least ``min_cluster_size`` times that clustering leaves as
+   noise becomes a theme of its own (600 copies of one sentence are one theme, not
+   noise);
+5. refine in the original embedding space, as a few rounds of spherical k-means
+   started from the clusters: each clustered text moves to its nearest centroid,
+   and each noise text joins its nearest centroid when the cosine similarity
+   reaches ``assign_threshold`` (the outlier reduction, on by default). The fitted
+   labels then follow the same rule as :meth:`ThemeModel.transform`; on the issue
+   #4 reference sets this adds 0.02-0.08 NMI (``bench/bench_themes.py``);
+6. order the clusters by size, compute their unit-length centroids, and assign the
+   texts outside the sample to the nearest one;
+7. label each theme (:class:`nlp.themes.labels.CTfidfLabeler`) and pick the texts
    nearest its centroid as representative quotes.
 
 :meth:`ThemeModel.transform` assigns texts to the nearest centroid whose cosine
@@ -37,7 +44,7 @@ import numpy as np
 
 from nlp.errors import InputError
 from nlp.themes.labels import CTfidfLabeler
-from nlp.themes.stages import Clusterer, HDBSCANClusterer, PCAReducer, Reducer
+from nlp.themes.stages import Clusterer, HDBSCANClusterer, Reducer, SpectralReducer
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -45,6 +52,9 @@ if TYPE_CHECKING:
 __all__ = ["TextEmbedder", "Theme", "ThemeModel", "ThemeStatus"]
 
 logger = logging.getLogger(__name__)
+
+# Rounds of centroid refinement after clustering; labels rarely change after 3.
+_REFINE_ROUNDS = 3
 
 ThemeStatus = Literal["themed", "no_themes", "too_few_texts", "no_text"]
 
@@ -91,13 +101,14 @@ class ThemeModel:
 
     Args:
         embedder: Embeds texts when ``fit``/``transform`` get no embeddings.
-        reducer: Reduction stage; ``PCAReducer(30)`` by default.
+        reducer: Reduction stage; ``SpectralReducer()`` by default.
         clusterer: Clustering stage; ``HDBSCANClusterer(min_cluster_size)`` by
             default.
         labeler: Labelling stage; :class:`CTfidfLabeler` by default.
         min_cluster_size: Fewest texts in a theme (at least 2).
-        assign_threshold: Least cosine similarity to a centroid for ``transform``
-            and for texts outside the fitted sample.
+        assign_threshold: Least cosine similarity to a centroid for ``transform``,
+            for texts outside the fitted sample, and for a text clustering left
+            as noise to join a theme during the fit.
         sample_size: Most distinct texts clustered; the rest are assigned.
         n_representatives: Representative texts kept per theme.
         seed: Seed of the sample and the reducer.
@@ -161,7 +172,12 @@ class ThemeModel:
             clusters[sample], distinct.counts[sample], self.min_cluster_size
         )
 
-        # 5. Themes by size, centroids, and the texts outside the sample.
+        # 5. Refine in the embedding space; close noise texts join a theme.
+        clusters[sample] = self._refine(
+            vectors[sample], clusters[sample], distinct.counts[sample]
+        )
+
+        # 6. Themes by size, centroids, and the texts outside the sample.
         clusters = _order_by_size(clusters, distinct.counts)
         self._centroids = _centroids(vectors, clusters, distinct.counts)
         outside = np.setdiff1d(np.arange(len(clusters)), sample)
@@ -169,7 +185,7 @@ class ThemeModel:
         self._known = {texts[distinct.first_row[i]]: int(clusters[i]) for i in sample}
         self._fitted = (texts, vectors, distinct, clusters)
 
-        # 6. Labels, quotes and the learned attributes.
+        # 7. Labels, quotes and the learned attributes.
         self._finish(len(distinct.first_row))
         self.fit_seconds_ = time.perf_counter() - started
         logger.info(
@@ -306,27 +322,38 @@ class ThemeModel:
     def _cluster(self, vectors: NDArray[np.float32]) -> NDArray[np.intp]:
         if len(vectors) < max(self.min_cluster_size, 2):
             return np.full(len(vectors), -1, dtype=np.intp)
-        reducer = self.reducer or PCAReducer(seed=self.seed)
+        reducer = self.reducer or SpectralReducer(seed=self.seed)
         clusterer = self.clusterer or HDBSCANClusterer(self.min_cluster_size)
         return np.asarray(
             clusterer.fit_predict(reducer.fit_transform(vectors)), dtype=np.intp
         )
 
+    def _refine(
+        self,
+        vectors: NDArray[np.float32],
+        clusters: NDArray[np.intp],
+        counts: NDArray[np.float64],
+    ) -> NDArray[np.intp]:
+        # HDBSCAN draws its borders in the reduced space; moving each text to its
+        # nearest centroid in the embedding space repairs them, and makes the
+        # fitted labels agree with transform(). Clustered texts never become noise.
+        for _ in range(_REFINE_ROUNDS):
+            centroids = _centroids(vectors, clusters, counts)
+            if not len(centroids):
+                break
+            anywhere = _nearest_ids(vectors, centroids, -1.0)
+            close = _nearest_ids(vectors, centroids, self.assign_threshold)
+            refined = np.where(clusters >= 0, anywhere, close)
+            if np.array_equal(refined, clusters):
+                break
+            clusters = refined
+        return clusters
+
     def _nearest(
         self, vectors: NDArray[np.float32], *, threshold: float | None = None
     ) -> NDArray[np.intp]:
         threshold = self.assign_threshold if threshold is None else threshold
-        out = np.full(len(vectors), -1, dtype=np.intp)
-        if not len(self._centroids) or not len(vectors):
-            return out
-        # einsum computes each row on its own: batch-invariant to the last bit.
-        similarity = np.einsum(
-            "ij,kj->ik", _unit_rows(vectors).astype(np.float64), self._centroids
-        )
-        best = similarity.argmax(axis=1)
-        keep = similarity[np.arange(len(vectors)), best] >= threshold
-        out[keep] = best[keep]
-        return out
+        return _nearest_ids(vectors, self._centroids, threshold)
 
     def _finish(self, n_distinct: int, *, relabel: bool = True) -> None:
         texts, vectors, distinct, clusters = self._fitted
@@ -491,6 +518,22 @@ def _order_by_size(
     for new, old in enumerate(order):
         mapping[old] = new
     return mapping[clusters]
+
+
+def _nearest_ids(
+    vectors: NDArray[np.float32], centroids: NDArray[np.float64], threshold: float
+) -> NDArray[np.intp]:
+    out = np.full(len(vectors), -1, dtype=np.intp)
+    if not len(centroids) or not len(vectors):
+        return out
+    # einsum computes each row on its own: batch-invariant to the last bit.
+    similarity = np.einsum(
+        "ij,kj->ik", _unit_rows(vectors).astype(np.float64), centroids
+    )
+    best = similarity.argmax(axis=1)
+    keep = similarity[np.arange(len(vectors)), best] >= threshold
+    out[keep] = best[keep]
+    return out
 
 
 def _centroids(

@@ -6,9 +6,14 @@ object with the same methods: a UMAP reducer, another clusterer, or the
 pass-through :class:`IdentityReducer` when embeddings are already small.
 
 Reducing first matters: density clustering of raw 384-d sentence vectors leaves
-most points as noise, because distances concentrate in high dimensions. PCA is the
-default reducer: it is deterministic, takes well under a second on 20,000 texts and
-needs no compiler at start-up (UMAP's numba JIT alone takes longer than our fit).
+most points as noise, because distances concentrate in high dimensions.
+:class:`SpectralReducer` is the default: the spectral embedding of a 10-nearest-
+neighbour graph keeps the neighbourhoods HDBSCAN needs, as UMAP does (UMAP starts
+from the same embedding), without UMAP's numba compilation, which alone takes longer
+than our whole fit in a fresh process. On 3,000 banking77 train texts it lets
+HDBSCAN reach NMI 0.74 in under a second, against 0.67 for PCA and 0.79 for UMAP
+in 9 s warm (``bench/results/theme_reducers.txt``). :class:`PCAReducer` stays for
+corpora where a linear projection is enough.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ __all__ = [
     "IdentityReducer",
     "PCAReducer",
     "Reducer",
+    "SpectralReducer",
 ]
 
 
@@ -75,6 +81,95 @@ class PCAReducer:
         )
         self.pca_ = PCA(n_components=n, svd_solver=solver, random_state=self.seed)
         return np.asarray(self.pca_.fit_transform(embeddings), dtype=np.float64)
+
+
+class SpectralReducer:
+    """Spectral embedding of the cosine k-nearest-neighbour graph of the rows.
+
+    The graph links each row to its ``n_neighbors`` nearest rows by cosine
+    similarity, with symmetric 0/1 weights as in scikit-learn's
+    ``SpectralEmbedding(affinity="nearest_neighbors")``. Its separate components
+    are chained by edges of weight ``1e-3``, so the Laplacian has one zero
+    eigenvalue and the components stay far apart in the embedding.
+
+    Args:
+        n_components: Output dimensions; lowered for tiny inputs.
+        n_neighbors: Neighbours per row in the graph; lowered for tiny inputs.
+        seed: Seed of the eigensolver's start vector (ARPACK), for determinism.
+    """
+
+    def __init__(
+        self, n_components: int = 20, *, n_neighbors: int = 10, seed: int = 0
+    ) -> None:
+        self.n_components = n_components
+        self.n_neighbors = n_neighbors
+        self.seed = seed
+
+    def fit_transform(self, embeddings: NDArray[np.float32]) -> NDArray[Any]:
+        """Build the graph and return its spectral embedding, one row per input."""
+        n = len(embeddings)
+        dims = min(self.n_components, n - 2)
+        if dims < 1:  # too few rows for a non-trivial eigenvector
+            return np.asarray(embeddings, dtype=np.float64)
+        self.graph_ = _connected(_knn_graph(embeddings, min(self.n_neighbors, n - 1)))
+        self.eigenvalues_, vectors = _laplacian_eigenpairs(self.graph_, dims, self.seed)
+        # Commute-time scaling (1/sqrt of the eigenvalue): the smooth eigenvectors
+        # that separate groups dominate, and the rough ones that only ripple
+        # through a group no longer split it.
+        self.embedding_ = vectors / np.sqrt(np.maximum(self.eigenvalues_, 1e-12))
+        return self.embedding_
+
+
+def _knn_graph(embeddings: NDArray[np.float32], k: int) -> Any:
+    from scipy.sparse import csr_matrix
+
+    unit = embeddings / np.maximum(
+        np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12
+    )
+    n = len(unit)
+    neighbours = np.empty((n, k), dtype=np.intp)
+    for start in range(0, n, 2048):  # blocks bound memory at 2048 x n similarities
+        block = unit[start : start + 2048] @ unit.T
+        rows = np.arange(len(block))
+        block[rows, rows + start] = -np.inf  # a row is not its own neighbour
+        top = np.argpartition(-block, k - 1, axis=1)[:, :k]
+        neighbours[start : start + len(block)] = np.sort(top, axis=1)
+    graph = csr_matrix(
+        (np.ones(n * k), (np.repeat(np.arange(n), k), neighbours.ravel())),
+        shape=(n, n),
+    )
+    return 0.5 * (graph + graph.T)
+
+
+def _laplacian_eigenpairs(
+    graph: Any, dims: int, seed: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    # The smallest eigenpairs of the normalised Laplacian I - D^-1/2 A D^-1/2,
+    # found as the largest of 2I - L by ARPACK, without the trivial first one.
+    from scipy.sparse import diags, identity
+    from scipy.sparse.linalg import eigsh
+
+    degree = np.asarray(graph.sum(axis=1)).ravel()
+    scale = diags(1.0 / np.sqrt(degree))
+    shifted = identity(graph.shape[0]) + scale @ graph @ scale
+    start = np.random.default_rng(seed).uniform(-1, 1, graph.shape[0])
+    values, vectors = eigsh(shifted, k=dims + 1, which="LA", v0=start, tol=1e-6)
+    order = np.argsort(-values)[1:]
+    return 2.0 - values[order], vectors[:, order] / np.sqrt(degree)[:, None]
+
+
+def _connected(graph: Any) -> Any:
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    count, component = connected_components(graph, directed=False)
+    if count == 1:
+        return graph
+    firsts = np.array([np.argmax(component == c) for c in range(count)])
+    chain = csr_matrix(
+        (np.full(count - 1, 1e-3), (firsts[:-1], firsts[1:])), shape=graph.shape
+    )
+    return (graph + chain + chain.T).tocsr()
 
 
 class HDBSCANClusterer:
