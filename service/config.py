@@ -103,6 +103,13 @@ class Settings(BaseSettings):
         default=2.0, gt=0, le=300, description="How often the outbox is polled."
     )
     webhook_batch_size: int = Field(default=20, ge=1, le=1000)
+    theme_job_stale_s: float = Field(
+        default=3600.0,
+        gt=0,
+        le=7 * 86400,
+        description="A theme refresh job running this long is taken as abandoned "
+        "(its process died) and queued again at the next startup.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

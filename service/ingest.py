@@ -17,6 +17,10 @@
 
 6. Evaluate the alert rules for the accounts that received new items
    (:mod:`service.alerts`), in a transaction of its own after the commit.
+7. Assign the new items to the tenant's themes, once it has some
+   (:func:`service.themes.assign_new`: one embedder call per request), also in a
+   transaction of its own; a failure leaves them unassigned until the next
+   refresh.
 
 Raw, unredacted text is kept only for tenants with ``store_raw_text`` on.
 """
@@ -36,6 +40,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from nlp.analysis import Analysis, Analyzer, Turn
+from nlp.errors import NlpError
+from nlp.themes import TextEmbedder
 from service.alerts import evaluate_accounts
 from service.api.schemas.feedback import (
     FeedbackBatchCreate,
@@ -67,6 +73,7 @@ from service.storage.feedback import (
     find_feedback,
 )
 from service.storage.models import FeedbackItem, FeedbackStatus
+from service.themes import assign_new
 
 __all__ = ["check_content", "ingest_batch", "ingest_one"]
 
@@ -142,6 +149,7 @@ def ingest_one(
     redactor: Redactor,
     analyzer: Analyzer,
     max_text_chars: int,
+    embedder: TextEmbedder | None = None,
 ) -> tuple[FeedbackPublic, bool]:
     """Ingest one item; if its ``external_id`` is stored, return the stored item.
 
@@ -152,6 +160,7 @@ def ingest_one(
         redactor: The PII redactor.
         analyzer: The text engine.
         max_text_chars: The longest text accepted.
+        embedder: Embeds new items for theme assignment; None skips it.
 
     Returns:
         The stored item, and whether this call created it.
@@ -163,7 +172,14 @@ def ingest_one(
     errors = check_content(body, max_text_chars=max_text_chars)
     if errors:
         raise InvalidInput(errors)
-    (stored,) = _ingest(session, caller, [body], redactor=redactor, analyzer=analyzer)
+    (stored,) = _ingest(
+        session,
+        caller,
+        [body],
+        redactor=redactor,
+        analyzer=analyzer,
+        embedder=embedder,
+    )
     return to_public(stored.item, stored.account_id), stored.status == "created"
 
 
@@ -176,6 +192,7 @@ def ingest_batch(
     analyzer: Analyzer,
     max_items: int,
     max_text_chars: int,
+    embedder: TextEmbedder | None = None,
 ) -> FeedbackBatchPublic:
     """Ingest many items; each is created, a duplicate, or an error with its reason.
 
@@ -187,6 +204,7 @@ def ingest_batch(
         analyzer: The text engine.
         max_items: The most items one call accepts.
         max_text_chars: The longest text accepted.
+        embedder: Embeds new items for theme assignment; None skips it.
 
     Returns:
         One result per item, in request order, and the counts.
@@ -207,6 +225,7 @@ def ingest_batch(
         [item for _, item in valid],
         redactor=redactor,
         analyzer=analyzer,
+        embedder=embedder,
     )
     results = [
         FeedbackResult(index=index, status="error", errors=item_errors)
@@ -284,6 +303,7 @@ def _ingest(
     *,
     redactor: Redactor,
     analyzer: Analyzer,
+    embedder: TextEmbedder | None = None,
 ) -> list[_Stored]:
     """Store valid items (or find them stored); one result per item, in order."""
     if not items:
@@ -304,6 +324,8 @@ def _ingest(
     ITEMS_INGESTED.inc(sum(1 for s in added if s.created))
     logger.debug("ingested %d items, %d new", len(items), len(new))
     _evaluate_alerts(session, caller, {s.item.account_id for s in added if s.created})
+    if embedder is not None:
+        _assign_themes(session, caller, [s.item for s in added if s.created], embedder)
 
     made = {s.item.external_id: s for s in added}
     outcome: list[tuple[FeedbackItem, Status]] = []
@@ -335,6 +357,36 @@ def _evaluate_alerts(
         logger.warning(
             "alert evaluation after ingest failed for %d accounts: %s",
             len(account_ids),
+            type(e).__name__,
+        )
+
+
+def _assign_themes(
+    session: Session,
+    caller: Caller,
+    items: list[FeedbackItem],
+    embedder: TextEmbedder,
+) -> None:
+    """Give the new items a theme; committed items stay if this fails."""
+    if not items:
+        return
+    texts = [
+        (
+            item.id,
+            item.text or ""
+            if item.turns is None
+            else "\n".join(t["text"] for t in item.turns if t["role"] == "customer"),
+        )
+        for item in items
+    ]
+    try:
+        assign_new(session, caller.tenant_id, texts, embedder=embedder)
+        session.commit()
+    except (SQLAlchemyError, NlpError) as e:
+        session.rollback()
+        logger.warning(
+            "theme assignment after ingest failed for %d items: %s",
+            len(items),
             type(e).__name__,
         )
 
@@ -419,7 +471,7 @@ def _new_feedback(
     raw_text = None
     if caller.store_raw_text:
         raw_text = (
-            item.text
+            item.text or ""
             if item.turns is None
             else json.dumps([t.model_dump() for t in item.turns], ensure_ascii=False)
         )

@@ -1,10 +1,12 @@
 """The FastAPI application: lifespan loading, routers, error handlers.
 
 At startup the lifespan migrates the database to the newest revision, opens the
-engine and session factory, and loads the models (analyzer, PII redactor) once;
-handlers reach them through the dependencies of :mod:`service.api.deps`. Tests
-may set ``app.state.analyzer`` or ``app.state.redactor`` before startup to skip
-loading them.
+engine and session factory, and loads the models (analyzer, PII redactor,
+sentence embedder) once; handlers reach them through the dependencies of
+:mod:`service.api.deps`. Tests may set ``app.state.analyzer``,
+``app.state.redactor`` or ``app.state.embedder`` before startup to skip loading
+them. It also starts the runner of theme refresh jobs (:mod:`service.theme_jobs`),
+which picks up the jobs a previous process left behind.
 
 The lifespan also starts the webhook delivery worker (:mod:`service.webhooks`)
 unless ``webhooks_enabled`` is off, and stops it before the engine closes; tests
@@ -32,6 +34,7 @@ from service.api.routes import (
     feedback,
     health,
     sentiment,
+    themes,
     webhooks,
 )
 from service.batching import AnalysisBatcher
@@ -44,6 +47,7 @@ from service.storage.session import (
     create_session_factory,
     run_migrations,
 )
+from service.theme_jobs import ThemeJobRunner
 from service.webhooks import WebhookWorker
 
 if TYPE_CHECKING:
@@ -75,9 +79,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.collect()
         gc.freeze()
         worker = _start_webhook_worker(app, settings)
+        app.state.theme_runner = ThemeJobRunner(
+            app.state.session_factory,
+            lambda: app.state.embedder,
+            stale_after_s=settings.theme_job_stale_s,
+        )
+        app.state.theme_runner.start()
         try:
             yield
         finally:
+            app.state.theme_runner.close()
             if worker is not None:
                 await worker.stop()
             app.state.batcher.close()
@@ -92,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.analyzer = None
     app.state.redactor = None
+    app.state.embedder = None
     app.state.webhook_transport = None
     app.state.rate_limiter = create_rate_limiter(
         rate=settings.rate_limit_per_second,
@@ -113,11 +125,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sentiment.router)
     app.include_router(alerts.router)
     app.include_router(webhooks.router)
+    app.include_router(themes.router)
     return app
 
 
 def _load_models(app: FastAPI, settings: Settings) -> None:
-    """Load the analyzer and the redactor, unless a test has set them."""
+    """Load the analyzer, the redactor and the embedder, unless a test set them."""
     from nlp.analysis import Analyzer
     from nlp.artifact import load_artifact
     from service.redaction import Redactor
@@ -133,6 +146,10 @@ def _load_models(app: FastAPI, settings: Settings) -> None:
         app.state.redactor = Redactor.load(
             settings.redaction_model, batch_size=settings.redaction_batch_size
         )
+    if app.state.embedder is None:
+        from nlp.embeddings import Embedder
+
+        app.state.embedder = Embedder.load(threads=settings.encoder_threads)
 
 
 def _warm_up(analyzer: Analyzer) -> None:

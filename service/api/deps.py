@@ -15,28 +15,34 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from nlp.analysis import Analyzer
+from nlp.themes import TextEmbedder
 from service.auth import Caller, authenticate_caller, check_scope
 from service.batching import AnalysisBatcher
 from service.config import Settings
 from service.rate_limit import RateLimiter, check_rate_limit
 from service.redaction import Redactor
 from service.storage.models import Scope
+from service.theme_jobs import ThemeJobRunner
 
 __all__ = [
     "AdminCallerDep",
     "AnalyzerDep",
     "BatcherDep",
+    "EmbedderDep",
     "IngestCallerDep",
     "ReadCallerDep",
     "RedactorDep",
     "SessionDep",
     "SettingsDep",
+    "ThemeRunnerDep",
     "get_analyzer",
     "get_app_settings",
     "get_batcher",
+    "get_embedder",
     "get_rate_limiter",
     "get_redactor",
     "get_session",
+    "get_theme_runner",
     "require_scope",
 ]
 
@@ -55,6 +61,18 @@ async def get_batcher(request: Request) -> AnalysisBatcher:
     """Return the micro-batcher in front of the analyzer."""
     batcher: AnalysisBatcher = request.app.state.batcher
     return batcher
+
+
+def get_embedder(request: Request) -> TextEmbedder:
+    """Return the sentence embedder that the lifespan loaded."""
+    embedder: TextEmbedder = request.app.state.embedder
+    return embedder
+
+
+async def get_theme_runner(request: Request) -> ThemeJobRunner:
+    """Return this process's runner of theme refresh jobs."""
+    runner: ThemeJobRunner = request.app.state.theme_runner
+    return runner
 
 
 async def get_app_settings(request: Request) -> Settings:
@@ -84,6 +102,8 @@ def get_session(request: Request) -> Iterator[Session]:
 
 AnalyzerDep = Annotated[Analyzer, Depends(get_analyzer)]
 BatcherDep = Annotated[AnalysisBatcher, Depends(get_batcher)]
+EmbedderDep = Annotated[TextEmbedder, Depends(get_embedder)]
+ThemeRunnerDep = Annotated[ThemeJobRunner, Depends(get_theme_runner)]
 RedactorDep = Annotated[Redactor, Depends(get_redactor)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

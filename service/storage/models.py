@@ -7,7 +7,10 @@
        ├──< FeedbackItem  (account, optional contact)
        ├──< AlertRule ──< Alert  (account, evidence)
        ├──< OutboxEvent  (events for webhook delivery, e.g. alert.raised)
-       └──< WebhookSubscription ──< WebhookDelivery  (one per attempt, per event)
+       ├──< WebhookSubscription ──< WebhookDelivery  (one per attempt, per event)
+       ├──< Theme ──< ThemeAssignment >── FeedbackItem  (theme NULL = outlier)
+       │      └──< ThemeEdit  (rename, pin, merge, split: who changed what)
+       └──< ThemeJob  (refresh jobs: queued → running → done | failed)
 
 Every row below a tenant carries ``tenant_id``, so each query can filter on it
 without a join. Callers name accounts and feedback by their own ``external_id``,
@@ -63,6 +66,13 @@ __all__ = [
     "Scope",
     "Segment",
     "Tenant",
+    "Theme",
+    "ThemeAssignment",
+    "ThemeEdit",
+    "ThemeEditAction",
+    "ThemeJob",
+    "ThemeJobStatus",
+    "ThemeState",
     "UTCDateTime",
     "WebhookDelivery",
     "WebhookSubscription",
@@ -477,3 +487,151 @@ class WebhookDelivery(Base):
     error: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[float] = mapped_column(Float)
     attempted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ThemeState(enum.StrEnum):
+    """Whether a theme is shown, or was merged into another one."""
+
+    ACTIVE = "active"
+    MERGED = "merged"
+
+
+class ThemeJobStatus(enum.StrEnum):
+    """Where a theme refresh job stands."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ThemeEditAction(enum.StrEnum):
+    """What a person did to a theme."""
+
+    RENAME = "rename"
+    PIN = "pin"
+    UNPIN = "unpin"
+    MERGE = "merge"
+    SPLIT = "split"
+
+
+class ThemeJob(Base):
+    """A refit of a tenant's themes over a window, channel or segment.
+
+    The row is the job's only state: a worker claims it by moving it from
+    ``queued`` to ``running`` in one UPDATE, so two processes never run one job,
+    and a job left ``running`` by a crashed process is queued again at startup
+    (:func:`service.storage.themes.requeue_stale_jobs`).
+    """
+
+    __tablename__ = "theme_jobs"
+    __table_args__ = (
+        Index("ix_theme_jobs_tenant_created", "tenant_id", "created_at"),
+        Index("ix_theme_jobs_status", "status", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE")
+    )
+    status: Mapped[ThemeJobStatus] = mapped_column(
+        _enum(ThemeJobStatus, "theme_job_status"), default=ThemeJobStatus.QUEUED
+    )
+    since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    channel: Mapped[Channel | None] = mapped_column(_enum(Channel, "channel"))
+    segment: Mapped[Segment | None] = mapped_column(_enum(Segment, "segment"))
+    min_cluster_size: Mapped[int] = mapped_column(Integer, default=10)
+    texts: Mapped[int] = mapped_column(Integer, default=0)
+    themes: Mapped[int] = mapped_column(Integer, default=0)
+    outliers: Mapped[int] = mapped_column(Integer, default=0)
+    # ThemeModel.status_: themed, no_themes, too_few_texts or no_text.
+    result: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Theme(Base):
+    """A theme of a tenant's feedback; its id is kept across refits.
+
+    ``centroid`` is the unit-length mean embedding (a JSON list of floats) that
+    refits match against and that new feedback is assigned by. A theme merged
+    into another keeps its row (``merged_into_id``), so that a refit finding it
+    again folds it into the survivor. ``pinned`` keeps ``label`` through refits.
+    """
+
+    __tablename__ = "themes"
+    __table_args__ = (Index("ix_themes_tenant_state", "tenant_id", "state"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE")
+    )
+    label: Mapped[str] = mapped_column(String(200))
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    terms: Mapped[list[str]] = mapped_column(_JSON, default=list)
+    centroid: Mapped[list[float]] = mapped_column(_JSON, default=list)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    quote_ids: Mapped[list[str]] = mapped_column(_JSON, default=list)
+    state: Mapped[ThemeState] = mapped_column(
+        _enum(ThemeState, "theme_state"), default=ThemeState.ACTIVE
+    )
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("themes.id", ondelete="SET NULL")
+    )
+    job_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("theme_jobs.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow
+    )
+
+
+class ThemeAssignment(Base):
+    """The theme of one feedback item; ``theme_id`` NULL is an outlier.
+
+    ``locked`` marks a person's choice (a split): refits keep it.
+    """
+
+    __tablename__ = "theme_assignments"
+    __table_args__ = (
+        Index("ix_theme_assignments_tenant_theme", "tenant_id", "theme_id"),
+    )
+
+    feedback_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("feedback_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE")
+    )
+    theme_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("themes.id", ondelete="SET NULL")
+    )
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    assigned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ThemeEdit(Base):
+    """One human edit of a theme, kept as a log."""
+
+    __tablename__ = "theme_edits"
+    __table_args__ = (Index("ix_theme_edits_tenant_time", "tenant_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE")
+    )
+    theme_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("themes.id", ondelete="SET NULL")
+    )
+    action: Mapped[ThemeEditAction] = mapped_column(
+        _enum(ThemeEditAction, "theme_edit_action")
+    )
+    detail: Mapped[dict[str, Any]] = mapped_column(_JSON, default=dict)
+    api_key_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from service.api.deps import (
     AnalyzerDep,
+    EmbedderDep,
     IngestCallerDep,
     ReadCallerDep,
     RedactorDep,
@@ -49,6 +50,7 @@ def create_feedback(
     redactor: RedactorDep,
     analyzer: AnalyzerDep,
     settings: SettingsDep,
+    embedder: EmbedderDep,
 ) -> FeedbackPublic:
     """Store one item (201); its external_id posted again returns it (200)."""
     item, created = ingest_one(
@@ -58,6 +60,7 @@ def create_feedback(
         redactor=redactor,
         analyzer=analyzer,
         max_text_chars=settings.max_text_chars,
+        embedder=embedder,
     )
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -72,6 +75,7 @@ def create_feedback_batch(
     redactor: RedactorDep,
     analyzer: AnalyzerDep,
     settings: SettingsDep,
+    embedder: EmbedderDep,
 ) -> FeedbackBatchPublic:
     """Store many items; each is reported as created, duplicate or error."""
     return ingest_batch(
@@ -82,6 +86,7 @@ def create_feedback_batch(
         analyzer=analyzer,
         max_items=settings.max_ingest_items,
         max_text_chars=settings.max_text_chars,
+        embedder=embedder,
     )
 
 
