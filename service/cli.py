@@ -135,6 +135,42 @@ def analyze(
     _print_json(dataclasses.asdict(analysis))
 
 
+@app.command()
+def themes(
+    file: Annotated[Path, typer.Argument(help="CSV or JSONL export.")],
+    text_column: Annotated[str, typer.Option(help="Column of the texts.")] = "text",
+    time_column: Annotated[
+        str | None, typer.Option(help="Column of ISO 8601 times, for weekly counts.")
+    ] = None,
+    min_cluster_size: Annotated[
+        int, typer.Option(min=2, help="Fewest texts a theme may have.")
+    ] = 10,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the JSON report here, not to stdout.")
+    ] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Find the themes of an export and print (or write) a JSON report."""
+    from service.theme_export import ExportError, read_export, theme_report
+
+    _configure_logging(verbose)
+    try:
+        texts, times, problems = read_export(
+            file, text_column=text_column, time_column=time_column
+        )
+    except ExportError as e:
+        _fail(str(e))
+    report = theme_report(texts, times, min_cluster_size=min_cluster_size)
+    report["problems"] = [dataclasses.asdict(p) for p in problems]
+    if out is None:
+        _print_json(report)
+    else:
+        out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        typer.echo(
+            f"{len(report['themes'])} themes, {len(problems)} rows skipped: {out}"
+        )
+
+
 @evaluate_app.command("emotions")
 def evaluate_emotions_command(
     data: Annotated[Path, typer.Option(help="GoEmotions-format TSV.")],

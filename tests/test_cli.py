@@ -175,3 +175,67 @@ def test_cli_tenants_create_same_name_twice_fails(tmp_path: Path) -> None:
     assert again.stderr.strip() == (
         "error: a tenant named 'acme' exists already; choose another name"
     )
+
+
+def _export(tmp_path: Path) -> Path:
+    topics = {
+        "billing": "The invoice for {} was wrong and we were charged twice",
+        "login": "I cannot log in to {}, the password reset email never arrives",
+        "export": "The CSV export of {} fails with a timeout every night",
+    }
+    lines = ["id,comment,created"]
+    row = 0
+    for template in topics.values():
+        for n in range(14):
+            row += 1
+            lines.append(
+                f'{row},"{template.format(f"workspace {n}")}",2026-10-{n + 1:02d}'
+            )
+    lines += [f"{row + 1},,2026-10-03", f"{row + 2},nan,2026-10-04"]
+    lines.append(f'{row + 3},"Refund please, invoice wrong",not a date')
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_cli_themes_reports_themes_and_bad_rows(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "themes",
+            str(_export(tmp_path)),
+            "--text-column",
+            "comment",
+            "--time-column",
+            "created",
+            "--min-cluster-size",
+            "5",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["status"] == "themed"
+    assert len(report["themes"]) >= 2
+    assert all(t["label"] and t["quotes"] for t in report["themes"])
+    assert sum(sum(t["weekly_counts"].values()) for t in report["themes"]) > 0
+    assert [(p["row"], p["field"]) for p in report["problems"]] == [
+        (43, "comment"),
+        (44, "comment"),
+        (45, "created"),
+    ]
+
+
+def test_cli_themes_names_a_missing_column(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["themes", str(_export(tmp_path)), "--text-column", "body"]
+    )
+    assert result.exit_code == 1
+    assert "column 'body' not found; the columns are ['comment', 'created', 'id']" in (
+        result.stderr
+    )
+
+
+def test_cli_themes_refuses_invalid_utf8() -> None:
+    result = runner.invoke(app, ["themes", str(FIXTURES / "invalid_utf8.txt")])
+    assert result.exit_code == 1
+    assert "not valid UTF-8 at byte 3" in result.stderr

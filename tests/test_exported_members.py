@@ -28,6 +28,7 @@ MODULES = [
     "service.alerts",
     "service.analysis",
     "service.batching",
+    "service.theme_export",
     "service.storage.cursors",
     "service.api.schemas.common",
     "service.api.body_limit",
