@@ -19,6 +19,7 @@ from nlp.labels import CS_VIEW, EMOTIONS
 __all__ = [
     "ARTIFACT_FORMAT",
     "Artifact",
+    "ArtifactFolder",
     "check_files",
     "default_artifact_dir",
     "load_artifact",
@@ -30,15 +31,12 @@ _DEFAULT_VERSION = "emotion-head.v1"
 
 
 @dataclass(frozen=True)
-class Artifact:
-    """The parsed ``meta.json`` of an artifact and the folder it came from."""
+class ArtifactFolder:
+    """A versioned model folder: ``model.onnx``, ``tokenizer.json``, ``meta.json``."""
 
     path: Path
     version: str
     max_tokens: int
-    thresholds: dict[str, float]
-    cs_thresholds: dict[str, float]
-    polarity: dict[str, Any]
     meta: dict[str, Any]
 
     @property
@@ -50,6 +48,15 @@ class Artifact:
     def tokenizer_path(self) -> Path:
         """The word-piece tokenizer."""
         return self.path / "tokenizer.json"
+
+
+@dataclass(frozen=True)
+class Artifact(ArtifactFolder):
+    """The emotion artifact: thresholds and the polarity head besides the graph."""
+
+    thresholds: dict[str, float]
+    cs_thresholds: dict[str, float]
+    polarity: dict[str, Any]
 
 
 def default_artifact_dir() -> Path:

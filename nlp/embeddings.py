@@ -17,11 +17,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nlp.artifact import check_files, read_meta
+from nlp.artifact import ArtifactFolder, check_files, read_meta
 from nlp.encoder import length_batches, load_tokenizer, open_session, pad_ids
 from nlp.errors import InputError
 
@@ -48,24 +48,10 @@ _MAX_BATCH_TOKENS = 1024
 
 
 @dataclass(frozen=True)
-class EmbedderArtifact:
-    """The parsed ``meta.json`` of an embedder artifact and its folder."""
+class EmbedderArtifact(ArtifactFolder):
+    """The embedder artifact: the graph and the width of its vectors."""
 
-    path: Path
-    version: str
-    max_tokens: int
     dimensions: int
-    meta: dict[str, Any]
-
-    @property
-    def model_path(self) -> Path:
-        """The int8 ONNX graph."""
-        return self.path / "model.onnx"
-
-    @property
-    def tokenizer_path(self) -> Path:
-        """The word-piece tokenizer."""
-        return self.path / "tokenizer.json"
 
 
 def default_embedder_dir() -> Path:
