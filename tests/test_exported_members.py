@@ -23,6 +23,7 @@ MODULES = [
     "nlp.themes.labels",
     "nlp.themes.matching",
     "nlp.themes.model",
+    "nlp.themes._vectors",
     "nlp.themes.stages",
     "service.accounts",
     "service.alerts",

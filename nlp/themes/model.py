@@ -38,11 +38,12 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
 from nlp.errors import InputError
+from nlp.themes import _vectors
 from nlp.themes.labels import CTfidfLabeler
 from nlp.themes.stages import Clusterer, HDBSCANClusterer, Reducer, SpectralReducer
 
@@ -85,15 +86,6 @@ class Theme:
     size: int
     representative_texts: tuple[str, ...]
     centroid: NDArray[np.float32] = field(repr=False)
-
-
-@dataclass
-class _Distinct:
-    """Distinct non-empty texts: first row of each, count, and each row's group."""
-
-    first_row: NDArray[np.intp]
-    counts: NDArray[np.float64]
-    group: NDArray[np.intp]  # per input row; -1 for an empty text
 
 
 class ThemeModel:
@@ -158,17 +150,17 @@ class ThemeModel:
         """
         started = time.perf_counter()
         self._check_params()
-        texts = _check_texts(texts)
+        texts = _vectors.check_texts(texts)
 
         # 1-2. Distinct non-empty texts and their embeddings.
-        distinct = _distinct(texts)
+        distinct = _vectors.distinct(texts)
         vectors = self._distinct_embeddings(texts, embeddings, distinct)
 
         # 3-4. Cluster a sample of the distinct texts.
         sample = self._sample(len(distinct.first_row))
         clusters = np.full(len(distinct.first_row), -1, dtype=np.intp)
         clusters[sample] = self._cluster(vectors[sample])
-        clusters[sample] = _promote_duplicates(
+        clusters[sample] = _vectors.promote_duplicates(
             clusters[sample], distinct.counts[sample], self.min_cluster_size
         )
 
@@ -178,8 +170,8 @@ class ThemeModel:
         )
 
         # 6. Themes by size, centroids, and the texts outside the sample.
-        clusters = _order_by_size(clusters, distinct.counts)
-        self._centroids = _centroids(vectors, clusters, distinct.counts)
+        clusters = _vectors.order_by_size(clusters, distinct.counts)
+        self._centroids = _vectors.centroids(vectors, clusters, distinct.counts)
         outside = np.setdiff1d(np.arange(len(clusters)), sample)
         clusters[outside] = self._nearest(vectors[outside])
         self._known = {texts[distinct.first_row[i]]: int(clusters[i]) for i in sample}
@@ -252,15 +244,15 @@ class ThemeModel:
             )
         if texts is None:
             assert embeddings is not None  # narrowed by the check above
-            return self._nearest(_check_embeddings(embeddings, None))
-        texts = _check_texts(texts)
+            return self._nearest(_vectors.check_embeddings(embeddings, None))
+        texts = _vectors.check_texts(texts)
         out = np.full(len(texts), -1, dtype=np.intp)
         todo = [i for i, t in enumerate(texts) if t.strip() and t not in self._known]
         for i, text in enumerate(texts):
             out[i] = self._known.get(text, -1)
         if todo:
             if embeddings is not None:
-                vectors = _check_embeddings(embeddings, len(texts))[todo]
+                vectors = _vectors.check_embeddings(embeddings, len(texts))[todo]
             else:
                 vectors = self._embed([texts[i] for i in todo])
             out[todo] = self._nearest(vectors)
@@ -292,15 +284,20 @@ class ThemeModel:
             )
 
     def _distinct_embeddings(
-        self, texts: list[str], embeddings: ArrayLike | None, distinct: _Distinct
+        self,
+        texts: list[str],
+        embeddings: ArrayLike | None,
+        distinct: _vectors.Distinct,
     ) -> NDArray[np.float32]:
         if embeddings is not None:
-            vectors = _check_embeddings(embeddings, len(texts))[distinct.first_row]
+            vectors = _vectors.check_embeddings(embeddings, len(texts))[
+                distinct.first_row
+            ]
         elif len(distinct.first_row):
             vectors = self._embed([texts[i] for i in distinct.first_row])
         else:
             vectors = np.zeros((0, 1), dtype=np.float32)
-        return _unit_rows(vectors)
+        return _vectors.unit_rows(vectors)
 
     def _embed(self, texts: list[str]) -> NDArray[np.float32]:
         if self.embedder is None:
@@ -310,7 +307,9 @@ class ThemeModel:
                 field="embeddings",
                 code="missing",
             )
-        return _unit_rows(np.asarray(self.embedder.embed(texts), dtype=np.float32))
+        return _vectors.unit_rows(
+            np.asarray(self.embedder.embed(texts), dtype=np.float32)
+        )
 
     def _sample(self, n: int) -> NDArray[np.intp]:
         if n <= self.sample_size:
@@ -338,11 +337,11 @@ class ThemeModel:
         # nearest centroid in the embedding space repairs them, and makes the
         # fitted labels agree with transform(). Clustered texts never become noise.
         for _ in range(_REFINE_ROUNDS):
-            centroids = _centroids(vectors, clusters, counts)
+            centroids = _vectors.centroids(vectors, clusters, counts)
             if not len(centroids):
                 break
-            anywhere = _nearest_ids(vectors, centroids, -1.0)
-            close = _nearest_ids(vectors, centroids, self.assign_threshold)
+            anywhere = _vectors.nearest_ids(vectors, centroids, -1.0)
+            close = _vectors.nearest_ids(vectors, centroids, self.assign_threshold)
             refined = np.where(clusters >= 0, anywhere, close)
             if np.array_equal(refined, clusters):
                 break
@@ -353,7 +352,7 @@ class ThemeModel:
         self, vectors: NDArray[np.float32], *, threshold: float | None = None
     ) -> NDArray[np.intp]:
         threshold = self.assign_threshold if threshold is None else threshold
-        return _nearest_ids(vectors, self._centroids, threshold)
+        return _vectors.nearest_ids(vectors, self._centroids, threshold)
 
     def _finish(self, n_distinct: int, *, relabel: bool = True) -> None:
         texts, vectors, distinct, clusters = self._fitted
@@ -369,7 +368,7 @@ class ThemeModel:
         self,
         texts: list[str],
         vectors: NDArray[np.float32],
-        distinct: _Distinct,
+        distinct: _vectors.Distinct,
         clusters: NDArray[np.intp],
     ) -> tuple[list[str], list[list[str]]]:
         members = [np.flatnonzero(clusters == k) for k in range(len(self._centroids))]
@@ -390,7 +389,7 @@ class ThemeModel:
         self,
         texts: list[str],
         vectors: NDArray[np.float32],
-        distinct: _Distinct,
+        distinct: _vectors.Distinct,
         clusters: NDArray[np.intp],
     ) -> list[Theme]:
         labels, terms = self._labels
@@ -421,132 +420,6 @@ class ThemeModel:
                 field="model",
                 code="not_fitted",
             )
-
-
-def _check_texts(texts: Sequence[str]) -> list[str]:
-    if isinstance(texts, str):
-        raise InputError(
-            "expected a list of texts, got a single string; wrap it in a list",
-            field="texts",
-            code="invalid_type",
-        )
-    out = list(texts)
-    for i, text in enumerate(out):
-        if not isinstance(text, str):
-            raise InputError(
-                f"expected texts[{i}] to be a string, got {type(text).__name__} "
-                f"({text!r}); drop or convert missing values first",
-                field=f"texts[{i}]",
-                code="invalid_type",
-            )
-    return out
-
-
-def _check_embeddings(embeddings: ArrayLike, n: int | None) -> NDArray[np.float32]:
-    try:
-        array = np.asarray(embeddings, dtype=np.float32)
-    except (TypeError, ValueError) as e:
-        raise InputError(
-            f"expected embeddings as a 2-d array of numbers, got {e}",
-            field="embeddings",
-            code="invalid_type",
-        ) from None
-    if array.ndim != 2 or (n is not None and array.shape[0] != n):
-        expected = f"({n}, d)" if n is not None else "(n, d)"
-        raise InputError(
-            f"expected embeddings of shape {expected}, one row per text, got "
-            f"{array.shape}",
-            field="embeddings",
-            code="shape_mismatch",
-        )
-    if not np.isfinite(array).all():
-        raise InputError(
-            "expected finite embeddings, got NaN or infinite values",
-            field="embeddings",
-            code="not_finite",
-        )
-    return array
-
-
-def _distinct(texts: list[str]) -> _Distinct:
-    first: dict[str, int] = {}
-    first_row: list[int] = []
-    counts: list[float] = []
-    group = np.full(len(texts), -1, dtype=np.intp)
-    for row, text in enumerate(texts):
-        if not text.strip():
-            continue
-        g = first.setdefault(text, len(first_row))
-        if g == len(first_row):
-            first_row.append(row)
-            counts.append(0.0)
-        counts[g] += 1.0
-        group[row] = g
-    return _Distinct(
-        first_row=np.asarray(first_row, dtype=np.intp),
-        counts=np.asarray(counts, dtype=np.float64),
-        group=group,
-    )
-
-
-def _unit_rows(vectors: NDArray[Any]) -> NDArray[np.float32]:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
-
-
-def _promote_duplicates(
-    clusters: NDArray[np.intp], counts: NDArray[np.float64], min_size: int
-) -> NDArray[np.intp]:
-    # A text repeated min_size times is a theme even if, being one point, density
-    # clustering calls it noise.
-    out = clusters.copy()
-    next_id = int(out.max(initial=-1)) + 1
-    for i in np.flatnonzero((out == -1) & (counts >= min_size)):
-        out[i] = next_id
-        next_id += 1
-    return out
-
-
-def _order_by_size(
-    clusters: NDArray[np.intp], counts: NDArray[np.float64]
-) -> NDArray[np.intp]:
-    # Largest first; ties by first member, so ids do not depend on HDBSCAN's order.
-    ids = [k for k in np.unique(clusters) if k >= 0]
-    key = {k: (-counts[clusters == k].sum(), np.argmax(clusters == k)) for k in ids}
-    order = sorted(ids, key=lambda k: key[k])
-    mapping = np.full(int(clusters.max(initial=-1)) + 2, -1, dtype=np.intp)
-    for new, old in enumerate(order):
-        mapping[old] = new
-    return mapping[clusters]
-
-
-def _nearest_ids(
-    vectors: NDArray[np.float32], centroids: NDArray[np.float64], threshold: float
-) -> NDArray[np.intp]:
-    out = np.full(len(vectors), -1, dtype=np.intp)
-    if not len(centroids) or not len(vectors):
-        return out
-    # einsum computes each row on its own: batch-invariant to the last bit.
-    similarity = np.einsum(
-        "ij,kj->ik", _unit_rows(vectors).astype(np.float64), centroids
-    )
-    best = similarity.argmax(axis=1)
-    keep = similarity[np.arange(len(vectors)), best] >= threshold
-    out[keep] = best[keep]
-    return out
-
-
-def _centroids(
-    vectors: NDArray[np.float32],
-    clusters: NDArray[np.intp],
-    counts: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    n = int(clusters.max(initial=-1)) + 1
-    centroids = np.zeros((n, vectors.shape[1] if n else 0), dtype=np.float64)
-    for k in range(n):
-        index = clusters == k
-        centroids[k] = counts[index] @ vectors[index].astype(np.float64)
-    return _unit_rows(centroids).astype(np.float64)
 
 
 def _status(n_distinct: int, n_themes: int, min_size: int) -> ThemeStatus:
