@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nlp.artifact import Artifact
-from nlp.encoder import load_tokenizer, open_session
+from nlp.encoder import length_batches, load_tokenizer, open_session, pad_ids
 from nlp.labels import EMOTIONS
 
 if TYPE_CHECKING:
@@ -74,13 +74,13 @@ class EmotionModel:
         probs = np.zeros((n, len(EMOTIONS)), dtype=np.float32)
         pooled = np.zeros((n, 384), dtype=np.float32)
         ids = [self._truncate(row) for row in ids]
-        for index in _batches(ids):
-            width = max(len(ids[i]) for i in index)
-            input_ids = np.zeros((len(index), width), dtype=np.int64)
-            mask = np.zeros((len(index), width), dtype=np.int64)
-            for row, i in enumerate(index):
-                input_ids[row, : len(ids[i])] = ids[i]
-                mask[row, : len(ids[i])] = 1
+        batches = length_batches(
+            [len(row) for row in ids],
+            max_rows=_MAX_ROWS,
+            max_batch_tokens=_MAX_BATCH_TOKENS,
+        )
+        for index in batches:
+            input_ids, mask = pad_ids([ids[i] for i in index])
             vectors, logits = self._run(input_ids, mask)
             pooled[index] = vectors
             probs[index] = 1.0 / (1.0 + np.exp(-logits))
@@ -96,20 +96,3 @@ class EmotionModel:
         return self._session.run(
             ["pooled", "logits"], {"input_ids": input_ids, "attention_mask": mask}
         )
-
-
-def _batches(ids: list[list[int]]) -> list[list[int]]:
-    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    batches: list[list[int]] = []
-    current: list[int] = []
-    for i in order:
-        width = len(ids[i])  # the longest so far, since the order is ascending
-        if current and (
-            len(current) >= _MAX_ROWS or width * (len(current) + 1) > _MAX_BATCH_TOKENS
-        ):
-            batches.append(current)
-            current = []
-        current.append(i)
-    if current:
-        batches.append(current)
-    return batches

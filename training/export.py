@@ -8,7 +8,7 @@ The graph is quantised to int8 *statically*: weights per output channel, and the
 inputs of every weight MatMul with a fixed scale calibrated (min/max) on sample
 texts. Dynamic quantisation was measured too; it scores 0.001 macro-F1 higher on
 GoEmotions dev but computes each activation scale over the whole batch, so a text's
-scores moved by up to 0.13 in logit with its batch neighbours. With fixed scales a
+scores moved by up to 0.6 in logit with its batch neighbours. With fixed scales a
 text scores the same alone or in any batch (see ``BENCHMARKS.md``). The int8 graph
 is what the thresholds are tuned on, so the shipped thresholds match the shipped
 model.
