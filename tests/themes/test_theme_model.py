@@ -218,3 +218,76 @@ def test_theme_model_transform_before_fit_is_a_clear_error() -> None:
     with pytest.raises(InputError) as info:
         _model().transform(["hello"])
     assert info.value.code == "not_fitted"
+
+
+def test_theme_model_from_centroids_assigns_as_the_fitted_model_does() -> None:
+    texts, x, _ = _corpus(300)
+    fitted = _model().fit(texts[:200], x[:200])
+    restored = ThemeModel.from_centroids([t.centroid for t in fitted.themes_])
+    new_texts, new_x = texts[200:], x[200:]
+    expected = fitted.transform(new_texts, embeddings=new_x)
+    np.testing.assert_array_equal(
+        restored.transform(new_texts, embeddings=new_x), expected
+    )
+    assert (expected >= 0).mean() > 0.9  # the check is not vacuous
+    alone = [restored.transform(embeddings=new_x[i : i + 1])[0] for i in range(5)]
+    np.testing.assert_array_equal(alone, expected[:5])
+
+
+def test_theme_model_from_centroids_checks_its_input() -> None:
+    with pytest.raises(InputError) as info:
+        ThemeModel.from_centroids([[1.0, np.nan]])
+    assert (info.value.field, info.value.code) == ("centroids", "not_finite")
+    with pytest.raises(InputError) as info:
+        ThemeModel.from_centroids([[1.0, 0.0]], assign_threshold=2.0)
+    assert info.value.field == "assign_threshold"
+
+    restored = ThemeModel.from_centroids([[1.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(InputError) as info:
+        restored.transform(embeddings=np.ones((1, 3)))
+    assert (info.value.field, info.value.code) == ("embeddings", "shape_mismatch")
+    with pytest.raises(InputError) as info:
+        restored.reduce_outliers()
+    assert info.value.code == "not_fitted"
+    assert restored.transform(["x"], embeddings=[[0.9, 0.1]]).tolist() == [0]
+    assert restored.transform(["  "], embeddings=[[0.9, 0.1]]).tolist() == [-1]
+
+
+def test_nearest_theme_is_the_same_in_blocks_as_row_by_row() -> None:
+    from nlp.themes._vectors import nearest_ids
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(20_000, 16)).astype(np.float32)
+    centroids = rng.normal(size=(7, 16))
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    together = nearest_ids(vectors, centroids, 0.2)
+    rows = [
+        nearest_ids(vectors[i : i + 1], centroids, 0.2)[0]
+        for i in range(0, 20_000, 997)
+    ]
+    np.testing.assert_array_equal(together[::997], rows)
+    assert 0 < (together == -1).mean() < 1
+
+
+def test_theme_model_keeps_a_dominant_theme_whole() -> None:
+    # The cluster-size cap splits a dominant blob; near-identical parts merge back.
+    x, y = make_blobs(
+        n_samples=[900, 100], n_features=24, cluster_std=0.6, random_state=0
+    )
+    texts = [f"{_TOPICS[c]} problem {i}" for i, c in enumerate(y)]
+    model = _model().fit(texts, x.astype(np.float32))
+    assert [t.size for t in model.themes_] == [900, 100]
+
+
+def test_hdbscan_clusterer_caps_the_share_of_one_cluster() -> None:
+    from nlp.themes import HDBSCANClusterer
+
+    # Two tight groups inside one loose region: uncapped, "eom" may keep the
+    # region; capped at half, no cluster may hold more than half of the points.
+    rng = np.random.default_rng(0)
+    points = np.vstack([rng.normal(0, 0.05, (60, 2)), rng.normal(0.4, 0.05, (60, 2))])
+    points = np.vstack([points, rng.normal(0.2, 0.3, (20, 2))])
+    labels = HDBSCANClusterer(10, max_cluster_share=0.5).fit_predict(points)
+    sizes = np.bincount(labels[labels >= 0])
+    assert len(sizes) >= 2
+    assert sizes.max() <= len(points) // 2
