@@ -94,7 +94,11 @@ class SpectralReducer:
 
     Args:
         n_components: Output dimensions; lowered for tiny inputs.
-        n_neighbors: Neighbours per row in the graph; lowered for tiny inputs.
+        n_neighbors: Neighbours per row in the graph; on fewer than
+            ``8 * n_neighbors`` rows, ``max(3, rows // 8)``: on a few dozen texts
+            ten neighbours reach across themes (2-4 CLINC150 intents of 5-12
+            texts each: no themes in 16 of 30 draws with 10 neighbours, mean ARI
+            0.93 and 2 misses with the lowered count).
         seed: Seed of the eigensolver's start vector (ARPACK), for determinism.
     """
 
@@ -111,7 +115,8 @@ class SpectralReducer:
         dims = min(self.n_components, n - 2)
         if dims < 1:  # too few rows for a non-trivial eigenvector
             return np.asarray(embeddings, dtype=np.float64)
-        self.graph_ = _connected(_knn_graph(embeddings, min(self.n_neighbors, n - 1)))
+        k = min(self.n_neighbors, max(3, n // 8), n - 1)
+        self.graph_ = _connected(_knn_graph(embeddings, k))
         self.eigenvalues_, vectors = _laplacian_eigenpairs(self.graph_, dims, self.seed)
         # Commute-time scaling (1/sqrt of the eigenvalue): the smooth eigenvectors
         # that separate groups dominate, and the rough ones that only ripple

@@ -291,3 +291,43 @@ def test_hdbscan_clusterer_caps_the_share_of_one_cluster() -> None:
     sizes = np.bincount(labels[labels >= 0])
     assert len(sizes) >= 2
     assert sizes.max() <= len(points) // 2
+
+
+_SMALL_CORPUS = {
+    "billing": [
+        "I was charged twice on my invoice this month",
+        "The invoice shows the wrong amount for our plan",
+        "Why did my credit card get billed again?",
+        "Please refund the duplicate charge on our account",
+        "Our billing statement lists seats we never bought",
+        "The monthly invoice total is higher than the quote",
+    ],
+    "login": [
+        "I can't log in, the password reset email never arrives",
+        "Login fails with an invalid password error",
+        "Two-factor code is rejected when I sign in",
+        "My account is locked after entering the password",
+        "Single sign-on keeps sending me back to the login page",
+        "How do I reset my password? The link expired",
+    ],
+    "export": [
+        "Exporting the report to CSV produces an empty file",
+        "The Excel export drops half of the columns",
+        "CSV download of the dashboard times out",
+        "Can I export all tickets to a spreadsheet?",
+        "The PDF export cuts off the chart",
+        "Exported CSV has broken characters in names",
+    ],
+}
+
+
+def test_theme_model_finds_themes_in_a_few_dozen_real_texts() -> None:
+    from sklearn.metrics import adjusted_rand_score
+
+    from nlp.embeddings import Embedder
+
+    texts = [t for group in _SMALL_CORPUS.values() for t in group]
+    gold = [name for name, group in _SMALL_CORPUS.items() for _ in group]
+    model = ThemeModel(embedder=Embedder.load(), min_cluster_size=3).fit(texts)
+    assert model.status_ == "themed"
+    assert adjusted_rand_score(gold, model.labels_) >= 0.8
