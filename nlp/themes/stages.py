@@ -188,10 +188,11 @@ class HDBSCANClusterer:
         cluster_selection_method: ``"eom"`` (fewer, larger clusters) or ``"leaf"``
             (the finest stable clusters, which suits fine-grained intents).
         max_cluster_share: Largest share of the points one ``"eom"`` cluster may
-            hold; a larger one gives way to its sub-clusters. When a corpus has no
-            clear structure, the most stable cluster can be nearly everything
+            hold; a larger one gives way to its sub-clusters, and its points that
+            no sub-cluster keeps form one cluster of their own. When a corpus has
+            no clear structure, the most stable cluster can be nearly everything
             (6 themes for 4,000 negative airline tweets, one of them over half,
-            NMI 0.10); capped at half, the same fit finds 45 themes (NMI 0.22).
+            NMI 0.10); capped at half, the same fit finds 44 themes (NMI 0.23).
             ``None`` for no cap.
     """
 
@@ -210,13 +211,27 @@ class HDBSCANClusterer:
 
     def fit_predict(self, points: NDArray[Any]) -> NDArray[np.intp]:
         """Cluster the points; return their cluster ids (-1 for noise)."""
+        labels = self._fit(points, max_size=None)
+        sizes = np.bincount(labels[labels >= 0])
+        if self.max_cluster_share is None or not len(sizes):
+            return labels
+        cap = max(int(self.max_cluster_share * len(points)), self.min_cluster_size)
+        if sizes.max() <= cap:
+            return labels
+
+        # One cluster holds more than its share: take its sub-clusters instead.
+        # Its texts that no sub-cluster keeps stay together as one more cluster,
+        # so a big theme without inner structure is kept whole, never lost.
+        capped = self._fit(points, max_size=cap)
+        lost = (labels == sizes.argmax()) & (capped == -1)
+        if lost.sum() >= self.min_cluster_size:
+            capped[lost] = capped.max(initial=-1) + 1
+        return capped
+
+    def _fit(self, points: NDArray[Any], *, max_size: int | None) -> NDArray[np.intp]:
         from sklearn.cluster import HDBSCAN
 
         min_samples = min(self.min_samples or self.min_cluster_size, len(points))
-        max_size = None
-        if self.max_cluster_share is not None:
-            share = int(self.max_cluster_share * len(points))
-            max_size = max(share, self.min_cluster_size + 1)
         self.hdbscan_ = HDBSCAN(
             min_cluster_size=self.min_cluster_size,
             min_samples=min_samples,
