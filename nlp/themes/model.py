@@ -214,7 +214,8 @@ class ThemeModel:
         clusters = _vectors.order_by_size(clusters, distinct.counts)
         self._centroids = _vectors.centroids(vectors, clusters, distinct.counts)
         outside = np.setdiff1d(np.arange(len(clusters)), sample)
-        clusters[outside] = self._nearest(vectors[outside])
+        if len(outside):  # all rows in blocks: no copy of a million vectors
+            clusters[outside] = self._nearest(vectors)[outside]
         self._known = {texts[distinct.first_row[i]]: int(clusters[i]) for i in sample}
         self._fitted = (texts, vectors, distinct, clusters)
 
@@ -337,9 +338,9 @@ class ThemeModel:
         distinct: _vectors.Distinct,
     ) -> NDArray[np.float32]:
         if embeddings is not None:
-            vectors = _vectors.check_embeddings(embeddings, len(texts))[
-                distinct.first_row
-            ]
+            vectors = _vectors.check_embeddings(embeddings, len(texts))
+            if len(distinct.first_row) < len(vectors):  # else every row is distinct
+                vectors = vectors[distinct.first_row]
         elif len(distinct.first_row):
             vectors = self._embed([texts[i] for i in distinct.first_row])
         else:
