@@ -1,27 +1,44 @@
 """Themes of an exported file: ``feedback-miner themes FILE``.
 
 Reads a CSV or JSONL export, fits the theme engine on its text column and returns
-a report: per theme its label, terms, size, quotes and, when a time column is
-given, weekly counts. Rows that cannot be used — an empty or missing text (a NaN
-cell in a spreadsheet export), a time that does not parse — are listed with their
-reason instead of stopping the run.
+a report: per theme its label, terms, size, quotes, the shares of its texts by
+customer-success emotion and by polarity and, when a time column is given, weekly
+counts and whether it is emerging. Rows that cannot be used — an empty or missing
+text (a NaN cell in a spreadsheet export), a time that does not parse — are listed
+with their reason instead of stopping the run.
+
+Emerging compares the last :data:`WINDOW_DAYS` days of the data (up to its latest
+time) with all the earlier data, using :func:`nlp.themes.trends.compare_windows`;
+a theme new in the window counts as emerging. When all the data lies in the window
+there is nothing to compare with, and no theme gets a call (``trend`` is null)
+rather than every theme reading as new.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import json
+import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nlp.analysis import Analysis, Analyzer
 from nlp.embeddings import Embedder
-from nlp.themes import ThemeModel
+from nlp.errors import InputError
+from nlp.themes import Emergence, ThemeModel, compare_windows, window_counts
+from nlp.themes import weekly_counts as count_weeks
 
-__all__ = ["ExportError", "RowProblem", "read_export", "theme_report"]
+__all__ = ["WINDOW_DAYS", "ExportError", "RowProblem", "read_export", "theme_report"]
 
+logger = logging.getLogger(__name__)
+
+WINDOW_DAYS = 28
+_BATCH = 256  # texts per encoder call when scoring the emotion and polarity mix
 _MISSING = {"", "nan", "none", "null", "n/a"}
 
 
@@ -85,38 +102,113 @@ def theme_report(
     *,
     min_cluster_size: int = 10,
     embedder: Embedder | None = None,
+    analyzer: Analyzer | None = None,
 ) -> dict[str, Any]:
     """Fit themes on texts and describe them.
 
+    Args:
+        texts: The texts.
+        times: Their times, aligned with ``texts`` (None where unknown).
+        min_cluster_size: Fewest texts a theme may have.
+        embedder: The sentence encoder (default: the bundled one).
+        analyzer: The emotion and polarity analyzer (default: the bundled one).
+
     Returns:
-        ``status``, ``texts``, ``outlier_share`` and ``themes``: id, label, terms,
-        size, quotes and weekly counts (ISO week start → count).
+        ``status``, ``texts``, ``outlier_share``, ``window_days``, ``window_end``
+        and ``baseline_days`` (null: all earlier data), and ``themes``: id, label,
+        terms, size, quotes, weekly counts (ISO week start → count), ``cs_emotions``
+        and ``polarity`` (share of the theme's texts with each label; a text may
+        have several CS labels), ``emerging`` and ``trend`` (both windows' counts
+        and z; null without times).
     """
+    if not texts:
+        return _report("no_text", 0, 1.0, [], None)
     model = ThemeModel(
         embedder=embedder or Embedder.load(), min_cluster_size=min_cluster_size
     )
-    labels: list[int] = model.fit_transform(texts).tolist() if texts else []
-    weeks: dict[int, Counter[str]] = {}
-    for theme_id, when in zip(labels, times, strict=True):
-        if when is not None and theme_id >= 0:
-            start = (when - dt.timedelta(days=when.weekday())).date().isoformat()
-            weeks.setdefault(theme_id, Counter())[start] += 1
-    return {
-        "status": model.status_ if texts else "no_text",
-        "texts": len(texts),
-        "outlier_share": round(float(model.outlier_share_), 4) if texts else 1.0,
-        "themes": [
+    labels: list[int] = model.fit_transform(texts).tolist()
+    analyses = _analyses(analyzer or Analyzer.load(), texts)
+    end = max((when for when in times if when is not None), default=None)
+    trends = _trends(labels, times, end) if end is not None else {}
+    themes = []
+    for theme in model.themes_:
+        members = [i for i, label in enumerate(labels) if label == theme.theme_id]
+        trend = trends.get(theme.theme_id)
+        themes.append(
             {
                 "id": theme.theme_id,
                 "label": theme.label,
                 "terms": list(theme.terms),
                 "size": theme.size,
                 "quotes": list(theme.representative_texts),
-                "weekly_counts": dict(sorted(weeks.get(theme.theme_id, {}).items())),
+                "weekly_counts": {
+                    week.isoformat(): n
+                    for week, n in count_weeks(times[i] for i in members).items()
+                },
+                **_mixes([analyses[i] for i in members]),
+                "emerging": bool(trend and trend.emerging),
+                "trend": dataclasses.asdict(trend) if trend else None,
             }
-            for theme in (model.themes_ if texts else [])
-        ],
+        )
+    outliers = round(float(model.outlier_share_), 4)
+    return _report(model.status_, len(texts), outliers, themes, end)
+
+
+def _report(
+    status: str,
+    texts: int,
+    outlier_share: float,
+    themes: list[dict[str, Any]],
+    end: dt.datetime | None,
+) -> dict[str, Any]:
+    return {
+        "status": status,
+        "texts": texts,
+        "outlier_share": outlier_share,
+        "window_days": WINDOW_DAYS if end else None,
+        "window_end": end.isoformat() if end else None,
+        "baseline_days": None,
+        "themes": themes,
     }
+
+
+def _analyses(analyzer: Analyzer, texts: Sequence[str]) -> list[Analysis | None]:
+    # A text the analyzer refuses (longer than its limit) stays out of the mixes.
+    usable = []
+    for i, text in enumerate(texts):
+        try:
+            analyzer.check_text(text, field=f"texts[{i}]")
+        except InputError as e:
+            logger.warning("text %d left out of the emotion mix: %s", i + 1, e.code)
+            continue
+        usable.append(i)
+    found: list[Analysis | None] = [None] * len(texts)
+    for start in range(0, len(usable), _BATCH):
+        batch = usable[start : start + _BATCH]
+        for i, analysis in zip(
+            batch, analyzer.analyze_many([texts[i] for i in batch]), strict=True
+        ):
+            found[i] = analysis
+    logger.info("scored %d texts for the emotion and polarity mix", len(usable))
+    return found
+
+
+def _mixes(analyses: list[Analysis | None]) -> dict[str, dict[str, float]]:
+    n = max(len(analyses), 1)
+    polarity = Counter(a.polarity.label for a in analyses if a and a.polarity)
+    emotions = Counter(label for a in analyses if a for label in a.cs_labels)
+    return {
+        "cs_emotions": {k: round(v / n, 4) for k, v in emotions.most_common()},
+        "polarity": {k: round(v / n, 4) for k, v in sorted(polarity.items())},
+    }
+
+
+def _trends(
+    labels: list[int], times: list[dt.datetime | None], end: dt.datetime
+) -> dict[int, Emergence]:
+    themes = [label if label >= 0 else None for label in labels]
+    current, baseline = window_counts(themes, times, end=end, window_days=WINDOW_DAYS)
+    return compare_windows(current, baseline) if baseline else {}
 
 
 def _csv(raw: str) -> list[dict[str, Any]]:

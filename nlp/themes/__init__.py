@@ -20,10 +20,20 @@ from nlp.themes.stages import (
     Reducer,
     SpectralReducer,
 )
+from nlp.themes.trends import (
+    Emergence,
+    compare_windows,
+    emergence,
+    two_proportion_z,
+    week_start,
+    weekly_counts,
+    window_counts,
+)
 
 __all__ = [
     "CTfidfLabeler",
     "Clusterer",
+    "Emergence",
     "HDBSCANClusterer",
     "IdentityReducer",
     "PCAReducer",
@@ -36,6 +46,12 @@ __all__ = [
     "ThemeMatch",
     "ThemeModel",
     "ThemeStatus",
+    "compare_windows",
+    "emergence",
     "is_stop_word",
     "match_themes",
+    "two_proportion_z",
+    "week_start",
+    "weekly_counts",
+    "window_counts",
 ]

@@ -8,6 +8,7 @@ the clusters are known and the tests need no encoder.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 import uuid
 import zlib
@@ -455,3 +456,119 @@ def test_emerging_flags_a_theme_new_in_the_window(
         "baseline_total": 24,
         "z": theme["trend"]["z"],
     }
+
+
+# The HTML theme report
+
+_HOSTILE = "<script>alert(1)</script>"
+
+
+def _report_page(
+    api: TestClient, tenant: ApiTenant, query: str = ""
+) -> tuple[str, list[str]]:
+    response = api.get(f"/v1/themes/report?{query}", headers=tenant.headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    return page, re.findall(r'<article class="card[^"]*" id="theme-([^"]+)"', page)
+
+
+def test_theme_report_page_shows_the_tenant_themes(
+    api: TestClient, admin: ApiTenant, store_scored: Store
+) -> None:
+    _seed(store_scored, admin, _THREE)
+    store_scored(
+        admin.tenant_id,
+        "acct-export",
+        [{**_texts("export", 1)[0], "text": f"the export {_HOSTILE} failed"}],
+    )
+    _refresh(api, admin, min_cluster_size=3)
+    listed = _by_term(_themes(api, admin))
+
+    page, cards = _report_page(api, admin)
+
+    assert sorted(cards) == sorted(t["id"] for t in listed.values())
+    for chart in ("chart-sizes", "chart-trends", "chart-emotions", "chart-polarity"):
+        assert f'id="{chart}"' in page
+    assert _HOSTILE not in page
+    assert re.search(r'<script src="/v1/themes/report/plotly.js\?v=[\d.]+">', page)
+    assert len(page.encode()) < 300_000  # plotly.js is served apart, not inlined
+    assert "acct-export · ticket · " in page
+    assert "frustration 100%" in page
+
+
+def test_theme_report_page_of_an_empty_tenant_says_so(
+    api: TestClient, admin: ApiTenant
+) -> None:
+    page, cards = _report_page(api, admin)
+
+    assert cards == []
+    assert "No themes yet" in page
+    assert "<script" not in page
+
+
+def test_theme_report_page_applies_the_list_filters(
+    api: TestClient, admin: ApiTenant, store_scored: Store
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    old = [
+        {**item, "occurred_at": now - dt.timedelta(days=40 + k)}
+        for k, item in enumerate(_texts("billing", 14) + _texts("export", 10))
+    ]
+    store_scored(admin.tenant_id, "trend", old + _texts("login", 10))
+    _refresh(api, admin, min_cluster_size=3)
+    login = _by_term(_themes(api, admin))["login"]
+
+    _, everything = _report_page(api, admin)
+    page, emerging = _report_page(api, admin, "emerging=true&window_days=28")
+    _, by_chat = _report_page(api, admin, "channel=chat")
+
+    assert len(everything) == 3
+    assert emerging == [login["id"]]
+    assert f'class="card emerging" id="theme-{login["id"]}"' in page
+    assert "emerging=true" in page and "new, or a growing share" in page
+    assert by_chat == []
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "code"),
+    [
+        ("channel=fax", "channel", "invalid_value"),
+        ("window_days=0", "window_days", "out_of_range"),
+        ("from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", "to", "invalid_value"),
+        ("colour=red", "colour", "unknown_field"),
+    ],
+)
+def test_theme_report_page_refuses_bad_filters_in_json(
+    api: TestClient, admin: ApiTenant, query: str, field: str, code: str
+) -> None:
+    response = api.get(f"/v1/themes/report?{query}", headers=admin.headers)
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    assert (field, code) in [(e["field"], e["code"]) for e in response.json()["errors"]]
+
+
+def test_theme_report_page_needs_a_read_key(
+    api: TestClient, make_api_tenant: Callable[..., ApiTenant]
+) -> None:
+    ingest_only = make_api_tenant("ingest")
+
+    anonymous = api.get("/v1/themes/report")
+    forbidden = api.get("/v1/themes/report", headers=ingest_only.headers)
+
+    assert anonymous.status_code == 401
+    assert forbidden.status_code == 403
+    assert forbidden.json()["code"] == "insufficient_scope"
+
+
+def test_theme_report_plotly_bundle_is_public_and_cached(api: TestClient) -> None:
+    from service.theme_report import plotly_js
+
+    response = api.get("/v1/themes/report/plotly.js")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert "immutable" in response.headers["cache-control"]
+    assert "max-age=31536000" in response.headers["cache-control"]
+    assert response.text == plotly_js()

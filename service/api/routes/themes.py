@@ -1,12 +1,20 @@
-"""``/v1/themes``: refresh jobs, the theme list and reports, and human edits."""
+"""``/v1/themes``: refresh jobs, the theme list and reports, and human edits.
+
+``GET /v1/themes/report`` answers an HTML page whose charts need plotly.js; the
+page loads it from ``GET /v1/themes/report/plotly.js``, a public, immutable asset
+(a ``<script src>`` sends no bearer key), so the page stays small and works
+without a network beyond the service.
+"""
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import HTMLResponse
 
-from service import theme_edits, theme_jobs, theme_views
+from service import theme_edits, theme_jobs, theme_report, theme_views
 from service.api.deps import (
     AdminCallerDep,
     EmbedderDep,
@@ -28,8 +36,10 @@ from service.api.schemas.themes import (
 
 __all__ = [
     "merge_theme",
+    "read_plotly_js",
     "read_theme",
     "read_theme_job",
+    "read_theme_report",
     "read_themes",
     "refresh_themes",
     "router",
@@ -38,6 +48,10 @@ __all__ = [
 ]
 
 router = APIRouter(prefix="/v1", tags=["themes"])
+
+# The bundle is named by the plotly version in the page's URL, so it never changes
+# under a URL and browsers may keep it for a year.
+_IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 @router.post("/themes:refresh", status_code=status.HTTP_202_ACCEPTED)
@@ -67,6 +81,30 @@ def read_themes(
 ) -> ThemesPublic:
     """List themes, largest first, by window, channel, segment, account."""
     return theme_views.list_themes_public(session, caller.tenant_id, query)
+
+
+# Before /themes/{theme_id}, which would otherwise take "report" for an id.
+@router.get("/themes/report", response_class=HTMLResponse)
+def read_theme_report(
+    query: Annotated[ThemeQuery, Query()],
+    caller: ReadCallerDep,
+    session: SessionDep,
+    request: Request,
+) -> HTMLResponse:
+    """The theme report as an HTML page: sizes, trends, emotion mix, quotes."""
+    src = f"{request.url_for('read_plotly_js').path}?v={theme_report.plotly_version()}"
+    page = theme_views.report_page(session, caller.tenant_id, query, plotly_src=src)
+    return HTMLResponse(page)
+
+
+@router.get("/themes/report/plotly.js", include_in_schema=False)
+def read_plotly_js() -> Response:
+    """The plotly.js bundle the theme report page loads (public, cached)."""
+    return Response(
+        _plotly_bytes(),
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": _IMMUTABLE},
+    )
 
 
 @router.get("/themes/{theme_id}")
@@ -103,3 +141,8 @@ def split_theme(
 ) -> ThemePublic:
     """Move some items of this theme to a new, pinned theme (201)."""
     return theme_edits.split_theme(session, caller, theme_id, body, embedder=embedder)
+
+
+@functools.cache
+def _plotly_bytes() -> bytes:
+    return theme_report.plotly_js().encode()
