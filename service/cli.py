@@ -148,10 +148,15 @@ def themes(
     out: Annotated[
         Path | None, typer.Option(help="Write the JSON report here, not to stdout.")
     ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(help="Write the HTML report (charts, quotes) here, offline."),
+    ] = None,
     verbose: Verbose = False,
 ) -> None:
-    """Find the themes of an export and print (or write) a JSON report."""
+    """Find the themes of an export; print or write a JSON and an HTML report."""
     from service.theme_export import ExportError, read_export, theme_report
+    from service.theme_report import render_theme_report
 
     _configure_logging(verbose)
     try:
@@ -162,13 +167,20 @@ def themes(
         _fail(str(e))
     report = theme_report(texts, times, min_cluster_size=min_cluster_size)
     report["problems"] = [dataclasses.asdict(p) for p in problems]
-    if out is None:
+    if html is not None:
+        page = render_theme_report(report, title=f"Themes of {file.name}")
+        html.write_text(page, encoding="utf-8")
+    if out is None and html is None:
         _print_json(report)
-    else:
-        out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-        typer.echo(
-            f"{len(report['themes'])} themes, {len(problems)} rows skipped: {out}"
+        return
+    if out is not None:
+        out.write_text(
+            json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
+    written = ", ".join(str(path) for path in (out, html) if path is not None)
+    typer.echo(
+        f"{len(report['themes'])} themes, {len(problems)} rows skipped: {written}"
+    )
 
 
 @evaluate_app.command("emotions")
@@ -263,6 +275,36 @@ def train_emotions_command(
     _print_json(metrics["dev"])
 
 
+@train_app.command("polarity")
+def train_polarity_command(
+    tune: Annotated[
+        bool,
+        typer.Option(
+            "--tune", help="Pick the source weights on a split of the training parts."
+        ),
+    ] = False,
+    version: Annotated[
+        str | None,
+        typer.Option(help="New model version (default: the old one, minor + 1)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Artifact folder (default: the bundled one).")
+    ] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Refit only the polarity head on the shipped encoder (~5 min, ~20 with --tune)."""
+    from nlp.errors import NlpError
+    from training.emotions import refit_polarity
+    from training.errors import TrainingError
+
+    _configure_logging(verbose, default=logging.INFO)
+    try:
+        report = refit_polarity(out, tune=tune, version=version)
+    except (TrainingError, NlpError) as e:
+        _fail(str(e))
+    _print_json(report)
+
+
 @evaluate_app.command("themes")
 def evaluate_themes_command(
     data: Annotated[
@@ -335,6 +377,135 @@ def train_embedder_command(
     if out is not None:
         config.out_dir = str(out)
     _print_json(build_embedder(config))
+
+
+@app.command("rescore")
+def rescore_command(
+    input_path: Annotated[
+        Path,
+        typer.Argument(metavar="INPUT", help="CSV/TSV, JSON Lines or Parquet export."),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output: .parquet, .csv or .tsv.")
+    ],
+    text_column: Annotated[
+        str | None, typer.Option(help="Column of the texts (found when obvious).")
+    ] = None,
+    id_column: Annotated[
+        str | None,
+        typer.Option(
+            help="Column of row ids (found when named like one, else rows "
+            "are numbered from 1)."
+        ),
+    ] = None,
+    time_column: Annotated[
+        str | None, typer.Option(help="Time column, copied to the output.")
+    ] = None,
+    account_column: Annotated[
+        str | None, typer.Option(help="Account column, copied to the output.")
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Input encoding, e.g. cp1252 (detected).")
+    ] = None,
+    delimiter: Annotated[
+        str | None, typer.Option(help="Field delimiter, e.g. ';' or tab (sniffed).")
+    ] = None,
+    themes: Annotated[
+        str | None,
+        typer.Option(help="'fit': fit themes on a sample of the input, assign all."),
+    ] = None,
+    theme_sample: Annotated[
+        int, typer.Option(min=100, help="Texts sampled to fit the themes.")
+    ] = 20_000,
+    min_cluster_size: Annotated[
+        int, typer.Option(min=2, help="Fewest texts a theme may have.")
+    ] = 10,
+    max_chars: Annotated[
+        int,
+        typer.Option(min=1, max=200_000, help="Longer texts are recorded as errors."),
+    ] = 20_000,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Texts per analyzer call.")
+    ] = 1024,
+    checkpoint_rows: Annotated[
+        int, typer.Option(min=1, help="Rows per saved part (what a kill can cost).")
+    ] = 16_384,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Scoring processes (default: one per core, ≤ 4)."),
+    ] = None,
+    threads: Annotated[
+        int | None, typer.Option(min=1, help="Encoder threads per process or actor.")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="'local' or 'ray'.")] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="Ray cluster: 'auto' or ray://HOST:10001 (default: local)."),
+    ] = None,
+    ray_actors: Annotated[
+        int | None, typer.Option(min=1, help="Scoring actors on Ray.")
+    ] = None,
+    restart: Annotated[
+        bool, typer.Option(help="Discard saved progress and an existing output.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress.")] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Score every row of an export; a killed run continues where it stopped."""
+    from service.rescore import RescoreOptions
+
+    _configure_logging(verbose)
+    if themes not in (None, "fit"):
+        _fail(
+            f"--themes: expected 'fit' (fit on a sample of the input), got "
+            f"{themes!r}; saved theme models are not supported yet"
+        )
+    options = RescoreOptions(
+        input=input_path,
+        output=out,
+        text_column=text_column,
+        id_column=id_column,
+        time_column=time_column,
+        account_column=account_column,
+        encoding=encoding,
+        delimiter=delimiter,
+        themes=themes == "fit",
+        theme_sample=theme_sample,
+        min_cluster_size=min_cluster_size,
+        max_chars=max_chars,
+        batch_size=batch_size,
+        checkpoint_rows=checkpoint_rows,
+        workers=workers,
+        threads=threads,
+        engine=engine,
+        ray_address=ray_address,
+        ray_actors=ray_actors,
+        restart=restart,
+        quiet=quiet,
+    )
+    typer.echo(_run_rescore(options))
+
+
+def _run_rescore(options: Any) -> str:
+    # On a terminal, an unclear text column is asked for instead of failing.
+    from nlp.errors import NlpError
+    from service.rescore import ColumnError, RescoreError, format_summary, rescore
+
+    while True:
+        try:
+            return format_summary(rescore(options).summary)
+        except ColumnError as e:
+            if e.option != "--text-column" or not sys.stdin.isatty():
+                _fail(str(e))
+            typer.echo(str(e), err=True)
+            choice = typer.prompt(
+                f"Which column holds the text ({', '.join(e.columns)})?"
+            )
+            options = dataclasses.replace(options, text_column=choice.strip())
+        except (RescoreError, NlpError) as e:
+            _fail(str(e))
+        except KeyboardInterrupt:
+            _fail("interrupted; run the same command again to continue")
 
 
 def main() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import html
 import json
 from pathlib import Path
 
@@ -239,3 +241,93 @@ def test_cli_themes_refuses_invalid_utf8() -> None:
     result = runner.invoke(app, ["themes", str(FIXTURES / "invalid_utf8.txt")])
     assert result.exit_code == 1
     assert "not valid UTF-8 at byte 3" in result.stderr
+
+
+def _trend_export(tmp_path: Path) -> Path:
+    # Billing and export run from August; login problems start in October.
+    start = dt.date(2026, 8, 3)
+    rows = ["comment,created"]
+    for n in range(14):
+        for topic, day in (
+            ("The invoice for workspace {} was wrong, charged twice", 5 * n),
+            ("The CSV export of workspace {} fails with a timeout", 5 * n + 2),
+            ("I cannot log in to workspace {}, the reset email never comes", 60 + n),
+        ):
+            when = start + dt.timedelta(days=day)
+            rows.append(f'"{topic.format(n)}",{when.isoformat()}')
+    path = tmp_path / "trend.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_cli_themes_writes_the_html_report_and_the_json(tmp_path: Path) -> None:
+    page, out = tmp_path / "report.html", tmp_path / "report.json"
+
+    result = runner.invoke(
+        app,
+        [
+            "themes",
+            str(_trend_export(tmp_path)),
+            "--text-column",
+            "comment",
+            "--time-column",
+            "created",
+            "--min-cluster-size",
+            "5",
+            "--html",
+            str(page),
+            "--out",
+            str(out),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().endswith(f"{out}, {page}")
+    report = json.loads(out.read_text(encoding="utf-8"))
+    themes = {t["terms"][0]: t for t in report["themes"]}
+    assert (report["window_days"], report["window_end"]) == (
+        28,
+        "2026-10-15T00:00:00+00:00",
+    )
+    emerging = [t["label"] for t in themes.values() if t["emerging"]]
+    assert len(emerging) == 1 and "log" in emerging[0], emerging
+    for theme in themes.values():
+        assert theme["trend"]["current_total"] + theme["trend"]["baseline_total"] == 42
+        assert set(theme["polarity"]) <= {"negative", "neutral", "positive", "mixed"}
+        assert 0 < sum(theme["polarity"].values()) <= 1.0 + 1e-6
+        assert all(0 < share <= 1 for share in theme["cs_emotions"].values())
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    for chart in ("chart-sizes", "chart-trends", "chart-emotions", "chart-polarity"):
+        assert f'id="{chart}"' in text
+    assert "<script src=" not in text  # plotly.js is inlined: the file works offline
+    assert "Themes of trend.csv" in text
+    assert html.escape(report["themes"][0]["quotes"][0]) in text
+
+
+def test_cli_themes_makes_no_emerging_call_without_earlier_data(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "report.json"
+
+    result = runner.invoke(
+        app,
+        [
+            "themes",
+            str(_export(tmp_path)),
+            "--text-column",
+            "comment",
+            "--time-column",
+            "created",
+            "--min-cluster-size",
+            "5",
+            "--out",
+            str(out),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    # The export spans two weeks: all of it is in the window, nothing before.
+    assert report["window_end"] == "2026-10-14T00:00:00+00:00"
+    assert not any(t["emerging"] or t["trend"] for t in report["themes"])

@@ -1,0 +1,184 @@
+"""Saved progress of a job, so that a killed run continues where it stopped.
+
+The scored rows go to numbered Parquet part files in a folder next to the output
+(``reviews.scored.parquet.partial/``), and ``manifest.json`` there lists the
+parts that are complete. Writing a part is, in order: write ``part-N.tmp``,
+fsync it, rename it to ``part-N.parquet``, fsync the folder; then write the new
+manifest the same way (temporary file, fsync, rename). A kill at any moment so
+leaves either the old manifest, and a part it does not list (deleted on the next
+run, whose rows are scored again), or the new one: no row is lost or written
+twice.
+
+The manifest also holds a fingerprint of the job (the input's path, size and
+modification time, and every argument that changes the output); a run whose
+fingerprint differs refuses to continue, unless told to start over.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from service.rescore.errors import ResumeError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["MANIFEST_VERSION", "Checkpoint", "Part", "state_folder"]
+
+logger = logging.getLogger(__name__)
+
+MANIFEST_VERSION = "rescore-manifest.v1"
+_MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One complete part file: its name, first record and number of rows."""
+
+    name: str
+    first_row: int
+    rows: int
+
+
+def state_folder(output: Path) -> Path:
+    """The folder holding a job's parts and manifest, next to its output."""
+    return output.with_name(output.name + ".partial")
+
+
+class Checkpoint:
+    """The parts written so far, and the fingerprint they belong to.
+
+    Use :meth:`open`; then :meth:`add` each scored table in record order.
+    """
+
+    def __init__(self, folder: Path, fingerprint: dict[str, Any]) -> None:
+        self.folder = folder
+        self.fingerprint = fingerprint
+        self.parts: list[Part] = []
+        self.complete = False
+
+    @classmethod
+    def open(
+        cls, folder: Path, fingerprint: dict[str, Any], *, restart: bool = False
+    ) -> Checkpoint:
+        """Continue the progress saved in ``folder``, or start it.
+
+        Args:
+            folder: The state folder (see :func:`state_folder`).
+            fingerprint: What the output depends on; JSON-serializable.
+            restart: Discard any saved progress.
+
+        Raises:
+            ResumeError: If saved progress has another fingerprint and
+                ``restart`` is false.
+        """
+        if restart and folder.exists():
+            shutil.rmtree(folder)
+        checkpoint = cls(folder, fingerprint)
+        manifest = folder / _MANIFEST
+        if manifest.exists():
+            checkpoint._load(json.loads(manifest.read_text()))
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            checkpoint._save()
+        checkpoint._remove_strays()
+        return checkpoint
+
+    @property
+    def rows_done(self) -> int:
+        """Records scored and saved, from the start of the input."""
+        return sum(p.rows for p in self.parts)
+
+    def add(self, table: pa.Table) -> None:
+        """Save ``table`` as the next part; it must start at :attr:`rows_done`."""
+        import pyarrow.parquet as pq
+
+        name = f"part-{len(self.parts):06d}.parquet"
+        tmp = self.folder / (name + ".tmp")
+        with tmp.open("wb") as f:
+            pq.write_table(table, f, compression="zstd")
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(self.folder / name)
+        _fsync_folder(self.folder)
+        self.parts.append(Part(name, self.rows_done, table.num_rows))
+        self._save()
+
+    def mark_complete(self) -> None:
+        """Record that the whole input is scored."""
+        self.complete = True
+        self._save()
+
+    def iter_tables(self, columns: list[str] | None = None) -> Iterator[pa.Table]:
+        """The saved parts, in order."""
+        import pyarrow.parquet as pq
+
+        for part in self.parts:
+            yield pq.read_table(self.folder / part.name, columns=columns)
+
+    def remove(self) -> None:
+        """Delete the state folder."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _load(self, manifest: Mapping[str, Any]) -> None:
+        if manifest.get("version") != MANIFEST_VERSION:
+            raise ResumeError(
+                f"{self.folder}: saved progress of version "
+                f"{manifest.get('version')!r}, expected {MANIFEST_VERSION!r}; "
+                "pass --restart to start over"
+            )
+        saved = manifest["fingerprint"]
+        changed = sorted(
+            k
+            for k in set(saved) | set(self.fingerprint)
+            if saved.get(k) != self.fingerprint.get(k)
+        )
+        if changed:
+            raise ResumeError(
+                f"{self.folder} holds the progress of a run with another input or "
+                f"other arguments (differs: {', '.join(changed)}); run again with "
+                "the same arguments, or pass --restart to start over"
+            )
+        self.parts = [Part(**p) for p in manifest["parts"]]
+        self.complete = bool(manifest.get("complete"))
+        logger.info(
+            "resuming after %d rows in %d parts", self.rows_done, len(self.parts)
+        )
+
+    def _save(self) -> None:
+        manifest = {
+            "version": MANIFEST_VERSION,
+            "fingerprint": self.fingerprint,
+            "parts": [asdict(p) for p in self.parts],
+            "rows": self.rows_done,
+            "complete": self.complete,
+        }
+        tmp = self.folder / (_MANIFEST + ".tmp")
+        with tmp.open("w") as f:
+            json.dump(manifest, f, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(self.folder / _MANIFEST)
+        _fsync_folder(self.folder)
+
+    def _remove_strays(self) -> None:
+        # Parts written by a run killed before it could list them in the manifest.
+        listed = {p.name for p in self.parts} | {_MANIFEST}
+        for path in self.folder.iterdir():
+            if path.name.startswith("part-") and path.name not in listed:
+                path.unlink()
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

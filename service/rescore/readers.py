@@ -1,0 +1,401 @@
+"""Reading an export in chunks of records, whatever its size or format.
+
+:func:`open_source` looks at the file once (format, encoding, delimiter, columns;
+see :mod:`service.rescore.sniff`); :func:`iter_chunks` then streams it as
+:class:`RawChunk` objects of a fixed number of records, starting at any record,
+so memory does not grow with the file and a resumed job skips what it has done.
+
+Delimited text goes through Python's ``csv`` module rather than Arrow's reader:
+it takes any delimiter, quoted newlines and any codec, and, decoding with
+``surrogateescape``, it keeps undecodable bytes as markers on their own row
+(:mod:`service.rescore.rows` turns those into a row error) instead of stopping.
+Records are numbered from 0 in file order, blank lines not counted.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from service.rescore import sniff
+from service.rescore.errors import InputFileError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = [
+    "RawChunk",
+    "RecordProblem",
+    "Source",
+    "iter_chunks",
+    "open_source",
+    "sample_values",
+]
+
+_SURROGATES = re.compile("[\udc80-\udcff]")
+_SNIFF_CHARS = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Source:
+    """An export file and how to read it.
+
+    Attributes:
+        path: The file.
+        format: ``"delimited"``, ``"jsonl"`` or ``"parquet"``.
+        encoding: The text encoding (None for Parquet).
+        delimiter: The field delimiter (delimited text only).
+        columns: The column names, in file order.
+        size: Bytes, and ``mtime_ns``: modification time, to notice a changed file.
+        total_rows: Records in the file when known without reading it (Parquet).
+    """
+
+    path: Path
+    format: str
+    encoding: str | None
+    delimiter: str | None
+    columns: tuple[str, ...]
+    size: int
+    mtime_ns: int
+    total_rows: int | None = None
+
+    @property
+    def progress_total(self) -> int:
+        """Units of :attr:`RawChunk.position`: rows for Parquet, else bytes."""
+        return self.total_rows if self.total_rows is not None else self.size
+
+
+@dataclass(frozen=True)
+class RecordProblem:
+    """A record that could not be parsed at all (e.g. a line that is not JSON)."""
+
+    code: str
+    message: str
+
+
+@dataclass
+class RawChunk:
+    """Consecutive records: the text values as read, and the other columns.
+
+    Attributes:
+        first_row: Number of the first record (from 0).
+        texts: The text column's values, or a :class:`RecordProblem` per record.
+        values: Other wanted columns: lists of strings (None where absent) for
+            text formats, Arrow arrays for Parquet.
+        position: How far into the file this chunk ends (see
+            :attr:`Source.progress_total`).
+    """
+
+    first_row: int
+    texts: list[object]
+    values: dict[str, list[str | None] | pa.Array] = field(default_factory=dict)
+    position: int = 0
+
+
+def open_source(
+    path: Path, *, encoding: str | None = None, delimiter: str | None = None
+) -> Source:
+    """Find out how to read ``path``: format, encoding, delimiter and columns.
+
+    Args:
+        path: The export.
+        encoding: The text encoding, when known; detected otherwise.
+        delimiter: The field delimiter of delimited text; sniffed otherwise.
+
+    Raises:
+        InputFileError: If the file is missing, empty, or cannot be parsed.
+    """
+    if not path.exists():
+        raise InputFileError(f"{path}: no such file")
+    if not path.is_file():
+        raise InputFileError(f"{path}: not a file; give the export file")
+    fmt = sniff.detect_format(path)
+    stat = path.stat()
+    if fmt == "parquet":
+        return _open_parquet(path, stat.st_size, stat.st_mtime_ns)
+    if encoding is None:
+        encoding = sniff.detect_encoding(path)
+    else:
+        _check_codec(encoding)
+    if fmt == "jsonl":
+        columns = _jsonl_columns(path, encoding)
+        delimiter = None
+    else:
+        with _open_text(path, encoding) as f:
+            sample = f.read(_SNIFF_CHARS)
+        delimiter = (
+            sniff.normalize_delimiter(delimiter)
+            if delimiter
+            else sniff.sniff_delimiter(sample, suffix=path.suffix)
+        )
+        columns = _csv_header(path, encoding, delimiter)
+    return Source(
+        path, fmt, encoding, delimiter, columns, stat.st_size, stat.st_mtime_ns
+    )
+
+
+def sample_values(source: Source, rows: int = 200) -> dict[str, list[object]]:
+    """The values of every column in the first ``rows`` records."""
+    samples: dict[str, list[object]] = {c: [] for c in source.columns}
+    for chunk in iter_chunks(source, source.columns[0], source.columns[1:], size=rows):
+        for name, column in [(source.columns[0], chunk.texts), *chunk.values.items()]:
+            values = column if isinstance(column, list) else column.to_pylist()
+            samples[name] = [_sanitize(v) if isinstance(v, str) else v for v in values]
+        break
+    return samples
+
+
+def iter_chunks(
+    source: Source,
+    text_column: str,
+    other_columns: Sequence[str] = (),
+    *,
+    start: int = 0,
+    size: int = 1024,
+) -> Iterator[RawChunk]:
+    """Stream the records of ``source`` from record ``start``, ``size`` at a time.
+
+    Args:
+        source: The opened export.
+        text_column: The column read into :attr:`RawChunk.texts`.
+        other_columns: Columns read into :attr:`RawChunk.values`.
+        start: Records to skip first.
+        size: Records per chunk (the last one may hold fewer).
+    """
+    if source.format == "parquet":
+        yield from _parquet_chunks(source, text_column, other_columns, start, size)
+        return
+    records = (
+        _jsonl_records(source, text_column, other_columns)
+        if source.format == "jsonl"
+        else _csv_records(source, text_column, other_columns)
+    )
+    chunk = RawChunk(first_row=start, texts=[], values={c: [] for c in other_columns})
+    for number, (text, others, position) in enumerate(records):
+        if number < start:
+            continue
+        chunk.texts.append(text)
+        for name, value in zip(other_columns, others, strict=True):
+            column = chunk.values[name]
+            assert isinstance(column, list)  # text formats hold lists
+            column.append(value)
+        chunk.position = position
+        if len(chunk.texts) == size:
+            yield chunk
+            chunk = RawChunk(
+                first_row=number + 1, texts=[], values={c: [] for c in other_columns}
+            )
+    if chunk.texts:
+        chunk.position = source.size
+        yield chunk
+
+
+# Delimited text
+
+
+def _csv_header(path: Path, encoding: str, delimiter: str) -> tuple[str, ...]:
+    with _open_text(path, encoding) as f:
+        header = next((row for row in csv.reader(f, delimiter=delimiter) if row), None)
+    if header is None:
+        raise InputFileError(f"{path}: the file is empty; expected a header row")
+    # Blank and repeated names get a number, so every column can be named.
+    names: list[str] = []
+    for number, cell in enumerate(header, start=1):
+        name = _sanitize(cell).strip() or f"column_{number}"
+        names.append(f"{name}_{number}" if name in names else name)
+    return tuple(names)
+
+
+def _csv_records(
+    source: Source, text_column: str, other_columns: Sequence[str]
+) -> Iterator[tuple[object, list[str | None], int]]:
+    assert source.encoding is not None and source.delimiter is not None
+    index = {name: i for i, name in enumerate(source.columns)}
+    wanted = [index[text_column], *(index[c] for c in other_columns)]
+    _allow_long_fields()
+    with source.path.open("rb") as raw:
+        text = io.TextIOWrapper(
+            raw, encoding=source.encoding, errors="surrogateescape", newline=""
+        )
+        rows = csv.reader(text, delimiter=source.delimiter)
+        next(rows, None)  # the header
+        for row in rows:
+            if not row:
+                continue
+            values = [row[i] if i < len(row) else None for i in wanted]
+            others = [None if v is None else _sanitize(v) for v in values[1:]]
+            yield values[0], others, raw.tell()
+
+
+def _allow_long_fields() -> None:
+    # The csv module refuses fields over 128 KiB by default; a long text must
+    # become a "text_too_long" row, not stop the file.
+    if csv.field_size_limit() < sys.maxsize // 2:
+        csv.field_size_limit(2**31 - 1)
+
+
+# JSON Lines
+
+
+def _jsonl_columns(path: Path, encoding: str) -> tuple[str, ...]:
+    columns: dict[str, None] = {}
+    with _open_text(path, encoding) as f:
+        for n, line in enumerate(f):
+            if n >= 1000:
+                break
+            record = _json_object(line)
+            if isinstance(record, dict):
+                columns.update(dict.fromkeys(record))
+    if not columns:
+        raise InputFileError(
+            f"{path}: found no JSON object in the first lines; expected JSON Lines"
+        )
+    return tuple(columns)
+
+
+def _jsonl_records(
+    source: Source, text_column: str, other_columns: Sequence[str]
+) -> Iterator[tuple[object, list[str | None], int]]:
+    assert source.encoding is not None
+    with source.path.open("rb") as raw:
+        text = io.TextIOWrapper(raw, encoding=source.encoding, errors="surrogateescape")
+        for line in text:
+            if not line.strip():
+                continue
+            record = _json_object(line)
+            if isinstance(record, RecordProblem):
+                yield record, [None] * len(other_columns), raw.tell()
+                continue
+            others = [_as_string(record.get(c)) for c in other_columns]
+            yield record.get(text_column), others, raw.tell()
+
+
+def _json_object(line: str) -> dict[str, Any] | RecordProblem:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as e:
+        return RecordProblem("invalid_record", f"not valid JSON: {e.msg}")
+    if not isinstance(record, dict):
+        return RecordProblem(
+            "invalid_record", f"expected a JSON object, got {type(record).__name__}"
+        )
+    return record
+
+
+def _as_string(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return _sanitize(value)
+    return (
+        json.dumps(value, ensure_ascii=False)
+        if isinstance(value, (dict, list))
+        else str(value)
+    )
+
+
+# Parquet
+
+
+def _open_parquet(path: Path, size: int, mtime_ns: int) -> Source:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.ParquetFile(path).metadata
+    except (pa.ArrowException, OSError) as e:
+        raise InputFileError(f"{path}: not a readable Parquet file: {e}") from None
+    columns = tuple(metadata.schema.to_arrow_schema().names)
+    return Source(
+        path, "parquet", None, None, columns, size, mtime_ns, metadata.num_rows
+    )
+
+
+def _parquet_chunks(
+    source: Source,
+    text_column: str,
+    other_columns: Sequence[str],
+    start: int,
+    size: int,
+) -> Iterator[RawChunk]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(source.path)
+    first_group, skipped = 0, 0
+    while first_group < file.num_row_groups:
+        rows = file.metadata.row_group(first_group).num_rows
+        if skipped + rows > start:
+            break
+        skipped += rows
+        first_group += 1
+    groups = list(range(first_group, file.num_row_groups))
+    columns = list(dict.fromkeys([text_column, *other_columns]))
+    batches = file.iter_batches(batch_size=size, row_groups=groups, columns=columns)
+    pending: list[pa.RecordBatch] = []
+    buffered, row = 0, skipped  # row: the number of the first pending record
+    for batch in batches:
+        if row < start:
+            drop = min(start - row, batch.num_rows)
+            batch, row = batch.slice(drop), row + drop
+        pending.append(batch)
+        buffered += batch.num_rows
+        while buffered >= size:
+            table = pa.Table.from_batches(pending)
+            yield _parquet_chunk(table.slice(0, size), row, text_column, other_columns)
+            rest = table.slice(size)
+            pending, buffered, row = rest.to_batches(), rest.num_rows, row + size
+    if buffered:
+        table = pa.Table.from_batches(pending)
+        yield _parquet_chunk(table, row, text_column, other_columns)
+
+
+def _parquet_chunk(
+    table: pa.Table, first_row: int, text_column: str, other_columns: Sequence[str]
+) -> RawChunk:
+    import pyarrow as pa
+
+    column = table.column(text_column).combine_chunks()
+    if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
+        texts: list[object] = [
+            None if b is None else b.decode("utf-8", errors="surrogateescape")
+            for b in column.to_pylist()
+        ]
+    else:
+        texts = column.to_pylist()
+    values: dict[str, list[str | None] | pa.Array] = {
+        c: table.column(c).combine_chunks() for c in other_columns
+    }
+    return RawChunk(first_row, texts, values, position=first_row + table.num_rows)
+
+
+# Helpers
+
+
+def _open_text(path: Path, encoding: str) -> io.TextIOWrapper:
+    return path.open("r", encoding=encoding, errors="surrogateescape", newline="")
+
+
+def _check_codec(encoding: str) -> None:
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InputFileError(
+            f"unknown encoding {encoding!r}; use a Python codec name such as "
+            "'utf-8', 'cp1252' or 'latin-1'"
+        ) from None
+
+
+def _sanitize(value: str) -> str:
+    """Replace undecodable bytes (kept as lone surrogates) with U+FFFD."""
+    if _SURROGATES.search(value) is None:
+        return value
+    return _SURROGATES.sub("\ufffd", value)

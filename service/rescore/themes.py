@@ -1,0 +1,109 @@
+"""Themes for a rescoring run: fitted on a sample of the input, then assigned.
+
+``--themes fit`` reads the input once, keeps a uniform reservoir sample of its
+usable texts (Vitter's algorithm R, seeded, so a rerun draws the same sample),
+fits :class:`nlp.themes.ThemeModel` on it, and the scorer then assigns every row
+to a theme with :meth:`ThemeModel.transform`, which gives a text the same theme
+in any batch.
+
+``ThemeModel`` has no saved format yet, so the fitted model is kept with the
+job's progress (a pickle in the state folder, which only this job writes and
+reads): a resumed run assigns rows to the same themes as the run it continues,
+without fitting again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import random
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from service.rescore.readers import Source, iter_chunks
+from service.rescore.rows import check_text
+
+if TYPE_CHECKING:
+    from nlp.themes import TextEmbedder, ThemeModel
+
+__all__ = [
+    "fit_themes",
+    "load_themes",
+    "sample_texts",
+    "save_themes",
+    "themes_from_bytes",
+    "themes_to_bytes",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def sample_texts(
+    source: Source, text_column: str, *, size: int, max_chars: int, seed: int = 0
+) -> list[str]:
+    """Draw a uniform sample of ``size`` usable texts from the whole input."""
+    rng = random.Random(seed)
+    sample: list[str] = []
+    seen = 0
+    for chunk in iter_chunks(source, text_column, size=4096):
+        for value in chunk.texts:
+            text, error, _ = check_text(
+                value, max_chars=max_chars, encoding=source.encoding
+            )
+            if text is None or error is not None:
+                continue
+            seen += 1
+            if len(sample) < size:
+                sample.append(text)
+            elif (slot := rng.randrange(seen)) < size:
+                sample[slot] = text
+    logger.info("sampled %d of %d usable texts for themes", len(sample), seen)
+    return sample
+
+
+def fit_themes(
+    texts: list[str],
+    *,
+    embedder: TextEmbedder,
+    min_cluster_size: int = 10,
+    seed: int = 0,
+) -> ThemeModel:
+    """Fit a theme model on ``texts``."""
+    from nlp.themes import ThemeModel
+
+    model = ThemeModel(embedder=embedder, min_cluster_size=min_cluster_size, seed=seed)
+    model.fit(texts)
+    logger.info("found %d themes in %d texts", len(model.themes_), len(texts))
+    return model
+
+
+def themes_to_bytes(model: ThemeModel) -> bytes:
+    """Serialize a fitted model without its embedder (for workers and actors)."""
+    embedder, model.embedder = model.embedder, None
+    try:
+        return pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    finally:
+        model.embedder = embedder
+
+
+def themes_from_bytes(data: bytes, *, embedder: TextEmbedder | None) -> ThemeModel:
+    """Rebuild a model from :func:`themes_to_bytes` and give it ``embedder``."""
+    model: ThemeModel = pickle.loads(data)
+    model.embedder = embedder
+    return model
+
+
+def save_themes(model: ThemeModel, path: Path) -> None:
+    """Keep a fitted model (without its embedder) at ``path``, atomically."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as f:
+        f.write(themes_to_bytes(model))
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
+
+
+def load_themes(path: Path, *, embedder: TextEmbedder | None) -> ThemeModel:
+    """Load a model kept by :func:`save_themes` and give it ``embedder``."""
+    return themes_from_bytes(path.read_bytes(), embedder=embedder)

@@ -1,0 +1,246 @@
+"""Reading exports: formats, encodings, delimiters, and which column is the text."""
+
+from __future__ import annotations
+
+import codecs
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from service.cli import app
+from service.rescore import RescoreOptions
+from service.rescore.errors import ColumnError, InputFileError
+from service.rescore.job import resolve_layout
+from service.rescore.readers import iter_chunks, open_source
+from service.rescore.sniff import choose_id_column, sniff_delimiter
+
+ROWS = [
+    ("r1", "Café crème was great, thanks!", "2024-01-02"),
+    ("r2", "The export failed again;\nsecond line of the same review", "2024-01-03"),
+    ("r3", 'She said "never again" and left', "2024-01-04"),
+]
+
+
+def _delimited(delimiter: str, encoding: str = "utf-8", bom: bool = False) -> bytes:
+    def quote(value: str) -> str:
+        return '"' + value.replace('"', '""') + '"'
+
+    lines = [delimiter.join(["id", "content", "created"])]
+    lines += [delimiter.join(quote(v) for v in row) for row in ROWS]
+    data = ("\r\n".join(lines) + "\r\n").encode(encoding)
+    return (codecs.BOM_UTF8 if bom else b"") + data
+
+
+def _read_all(path: Path, **kwargs: str) -> tuple[list[object], list[object]]:
+    source = open_source(path, **kwargs)
+    texts: list[object] = []
+    ids: list[object] = []
+    for chunk in iter_chunks(source, "content", ["id"], size=2):
+        texts += chunk.texts
+        ids += list(chunk.values["id"])
+    return texts, ids
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "delimiter", "encoding"),
+    [
+        ("comma.csv", _delimited(","), ",", "utf-8"),
+        ("bom.csv", _delimited(",", bom=True), ",", "utf-8-sig"),
+        ("semicolon.csv", _delimited(";"), ";", "utf-8"),
+        ("tabs.tsv", _delimited("\t"), "\t", "utf-8"),
+        ("tabs_no_suffix.txt", _delimited("\t"), "\t", "utf-8"),
+        ("pipe.csv", _delimited("|"), "|", "utf-8"),
+        (
+            "excel.txt",
+            codecs.BOM_UTF16_LE + _delimited("\t", "utf-16-le"),
+            "\t",
+            "utf-16",
+        ),
+    ],
+)
+def test_open_source_reads_delimited_dialects(
+    tmp_path: Path, name: str, data: bytes, delimiter: str, encoding: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    source = open_source(path)
+    assert (source.format, source.delimiter, source.encoding) == (
+        "delimited",
+        delimiter,
+        encoding,
+    )
+    assert source.columns == ("id", "content", "created")
+    texts, ids = _read_all(path)
+    assert texts == [r[1] for r in ROWS]  # quoted newline and quotes kept
+    assert ids == ["r1", "r2", "r3"]
+
+
+@pytest.mark.parametrize("codec", ["latin-1", "cp1252"])
+def test_open_source_detects_a_legacy_encoding(tmp_path: Path, codec: str) -> None:
+    path = tmp_path / "legacy.csv"
+    rows = [("1", "Très déçu par le délai, aucune réponse à mes e-mails")] * 30
+    rows.append(("2", "Garçon, où est la facture ? Ça coûte cher."))
+    text = "id,content\n" + "".join(f'{i},"{t}"\n' for i, t in rows)
+    path.write_bytes(text.encode(codec))
+    texts, _ = _read_all(path)
+    assert texts == [t for _, t in rows]
+
+
+def test_open_source_uses_the_named_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "named.csv"
+    path.write_bytes("id,content\n1,naïve façade €5\n".encode("cp1252"))
+    texts, _ = _read_all(path, encoding="cp1252")
+    assert texts == ["naïve façade €5"]
+
+
+def test_open_source_refuses_an_unknown_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("id,content\n1,hello\n")
+    with pytest.raises(InputFileError) as caught:
+        open_source(path, encoding="klingon-8")
+    assert str(caught.value) == (
+        "unknown encoding 'klingon-8'; use a Python codec name such as 'utf-8', "
+        "'cp1252' or 'latin-1'"
+    )
+
+
+def test_open_source_reads_json_lines(tmp_path: Path) -> None:
+    path = tmp_path / "export.jsonl"
+    records = [{"id": i, "content": t, "created": c} for i, t, c in ROWS]
+    lines = [json.dumps(r) for r in records]
+    path.write_text(lines[0] + "\n\n" + "\n".join(lines[1:]) + "\n")
+    source = open_source(path)
+    assert source.format == "jsonl"
+    texts, ids = _read_all(path)
+    assert texts == [r[1] for r in ROWS]
+    assert ids == ["r1", "r2", "r3"]
+
+
+def test_iter_chunks_reads_parquet_from_any_row(tmp_path: Path) -> None:
+    path = tmp_path / "export.parquet"
+    table = pa.table(
+        {"id": list(range(10)), "content": [f"text {i}" for i in range(10)]}
+    )
+    pq.write_table(table, path, row_group_size=3)
+    source = open_source(path)
+    assert (source.format, source.total_rows) == ("parquet", 10)
+    chunks = list(iter_chunks(source, "content", ["id"], start=4, size=4))
+    assert [c.first_row for c in chunks] == [4, 8]
+    assert [t for c in chunks for t in c.texts] == [f"text {i}" for i in range(4, 10)]
+    ids = chunks[0].values["id"]
+    assert isinstance(ids, pa.Array)
+    assert ids.type == pa.int64()  # Parquet keeps the id's type
+
+
+def test_iter_chunks_starts_delimited_text_at_any_record(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text(
+        "id,content\n" + "".join(f'{i},"line {i}\nmore"\n' for i in range(7))
+    )
+    source = open_source(path)
+    chunks = list(iter_chunks(source, "content", ["id"], start=3, size=3))
+    assert [c.first_row for c in chunks] == [3, 6]
+    assert chunks[0].values["id"] == ["3", "4", "5"]
+
+
+@pytest.mark.parametrize(
+    ("columns", "expected"),
+    [
+        (["reviewId", "content", "score"], "content"),
+        (["ID", "Comment", "Stars"], "Comment"),
+        (["key", "what they wrote", "score"], "what they wrote"),  # reads as prose
+    ],
+)
+def test_resolve_layout_finds_an_obvious_text_column(
+    tmp_path: Path, columns: list[str], expected: str
+) -> None:
+    path = tmp_path / "a.csv"
+    rows = [f"{i},The app keeps crashing when I open reports {i},5" for i in range(5)]
+    path.write_text(",".join(columns) + "\n" + "\n".join(rows) + "\n")
+    source = open_source(path)
+    layout = resolve_layout(
+        source, RescoreOptions(input=path, output=tmp_path / "o.csv")
+    )
+    assert layout.text == expected
+
+
+def test_resolve_layout_lists_the_columns_when_the_text_is_ambiguous(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text(
+        "id,title,details\n1,Login broken since update,It fails every single time\n"
+    )
+    source = open_source(path)
+    with pytest.raises(ColumnError) as caught:
+        resolve_layout(source, RescoreOptions(input=path, output=tmp_path / "o.csv"))
+    assert str(caught.value) == (
+        f"{path}: cannot tell which column holds the text: several columns could "
+        "hold it ('title', 'details'). Name it with --text-column; the columns are "
+        "'id', 'title', 'details'"
+    )
+    assert caught.value.columns == ("id", "title", "details")
+
+
+def test_cli_rescore_ambiguous_text_column_fails_listing_columns(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("id,title,details\n1,Login broken since update,It fails again\n")
+    result = CliRunner().invoke(
+        app, ["rescore", str(path), "--out", str(tmp_path / "o.csv")]
+    )
+    assert result.exit_code == 1
+    assert "Name it with --text-column; the columns are 'id', 'title', 'details'" in (
+        result.stderr
+    )
+
+
+def test_resolve_layout_names_a_missing_column_and_a_close_one(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("reviewId,content\n1,hello there\n")
+    options = RescoreOptions(
+        input=path, output=tmp_path / "o.csv", text_column="contnet"
+    )
+    with pytest.raises(ColumnError) as caught:
+        resolve_layout(open_source(path), options)
+    assert str(caught.value) == (
+        f"{path}: no column 'contnet' (--text-column); the columns are 'reviewId', "
+        "'content'. Did you mean 'content'?"
+    )
+
+
+@pytest.mark.parametrize(
+    ("columns", "expected"),
+    [
+        (["reviewId", "content"], "reviewId"),
+        (["review_id", "content"], "review_id"),
+        (["id", "content"], "id"),
+        (["paid", "content"], None),
+        (["id", "ticket_id", "content"], None),  # two candidates: number the rows
+    ],
+)
+def test_choose_id_column(columns: list[str], expected: str | None) -> None:
+    assert choose_id_column(columns, exclude=["content"]) == expected
+
+
+def test_sniff_delimiter_prefers_the_steady_table() -> None:
+    sample = "a;b;c\n1;x, y;3\n2;z;4\n"
+    assert sniff_delimiter(sample) == ";"
+
+
+def test_open_source_refuses_a_json_array(tmp_path: Path) -> None:
+    path = tmp_path / "export.json"
+    path.write_text('[{"text": "hi"}]')
+    with pytest.raises(InputFileError, match="a JSON array is not supported"):
+        open_source(path)
+
+
+def test_open_source_says_when_the_file_is_missing(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError) as caught:
+        open_source(tmp_path / "nope.csv")
+    assert str(caught.value) == f"{tmp_path / 'nope.csv'}: no such file"
