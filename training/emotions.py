@@ -6,10 +6,15 @@ Steps, each a named function so a run can restart from a saved checkpoint:
 2. export the best epoch to ONNX and quantise it to int8 (``training.export``);
 3. score GoEmotions dev with the int8 model through the same code the service
    uses, and fit one threshold per label and per CS emotion on it;
-4. fit the polarity head on the four polarity sources (``training.polarity``), and
+4. fit the polarity head on the polarity sources (``training.polarity``), and
    the ``mixed`` rule's threshold on GoEmotions dev folded four ways;
 5. write ``meta.json``: format, version, labels, thresholds, polarity head, training
    config and the dev metrics.
+
+:func:`refit_polarity` redoes step 4 alone on a built artifact (``feedback-miner
+train polarity``): the encoder and thresholds stay as they are, the head and its
+figures are replaced, and the version moves on (``emotion-head.v1`` to
+``emotion-head.v1.1``) so that stored analyses show which head scored them.
 
 Thresholds fitted on dev and scored on dev are optimistic, so the metrics also carry
 a two-fold estimate: thresholds fitted on one half of dev, scored on the other, and
@@ -20,7 +25,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,21 +36,32 @@ import numpy as np
 
 from nlp.analysis import Analyzer
 from nlp.artifact import ARTIFACT_FORMAT, default_artifact_dir, load_artifact
+from nlp.emotions import EmotionModel
 from nlp.labels import CS_VIEW, EMOTIONS, fold_labels
 from nlp.sentiment import PolarityHead
 from nlp.text import prepare_for_model
-from training.data import read_goemotions
+from training.data import read_goemotions, shared_data_dir
+from training.errors import ConfigError
 from training.export import export_onnx
 from training.finetune import FinetuneConfig, finetune
 from training.metrics import fit_thresholds, macro_f1, micro_f1
 from training.polarity import (
+    PolarityConfig,
+    cached_features,
     fit_mixed_min,
     fit_polarity_head,
     goemotions_four_way,
     polarity_sets,
+    tune_polarity_head,
 )
 
-__all__ = ["BuildConfig", "build_artifact", "calibration_texts"]
+__all__ = [
+    "BuildConfig",
+    "build_artifact",
+    "calibration_texts",
+    "next_version",
+    "refit_polarity",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +77,7 @@ class BuildConfig:
     calibration_short: int = 384
     calibration_long: int = 128
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
+    polarity: PolarityConfig = field(default_factory=PolarityConfig)
 
 
 def build_artifact(config: BuildConfig) -> dict[str, Any]:
@@ -105,18 +124,12 @@ def build_artifact(config: BuildConfig) -> dict[str, Any]:
     }
 
     # 4. Polarity head over the int8 encoder's features.
-    def features(texts: list[str]) -> np.ndarray:
-        output = analyzer.model.encode([prepare_for_model(t) for t in texts])
-        return np.hstack([output.pooled, output.probs])
-
-    head, polarity_report = fit_polarity_head(features, polarity_sets())
-    four_texts, four_gold = goemotions_four_way(Path(config.finetune.dev_path))
-    output = analyzer.model.encode([prepare_for_model(t) for t in four_texts])
-    head_probs = PolarityHead({**head, "mixed_min": 0.0}).probabilities(
-        output.pooled, output.probs
+    sets = polarity_sets(goemotions_limit=config.polarity.goemotions_limit)
+    head, polarity_report = fit_polarity_head(
+        _head_features(analyzer.model), sets, config.polarity
     )
-    head["mixed_min"], polarity_report["goemotions_dev_four_way"] = fit_mixed_min(
-        head_probs, four_gold
+    head["mixed_min"], polarity_report["goemotions_dev_four_way"] = _fit_mixed(
+        analyzer.model, head, Path(config.finetune.dev_path)
     )
     metrics["polarity"] = polarity_report
 
@@ -134,6 +147,77 @@ def build_artifact(config: BuildConfig) -> dict[str, Any]:
     return metrics
 
 
+def refit_polarity(
+    artifact_dir: Path | None = None,
+    config: PolarityConfig | None = None,
+    *,
+    tune: bool = False,
+    version: str | None = None,
+    data_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Refit only the polarity head of a built artifact and rewrite its meta.json.
+
+    The encoder, tokenizer and emotion thresholds are left as they are. The head,
+    the ``mixed`` threshold, ``training.polarity``, ``metrics.polarity`` and the
+    version are replaced.
+
+    Args:
+        artifact_dir: The artifact folder (default: the bundled one).
+        config: The head's options (default: the tuned ones in the code).
+        tune: Pick the source weights first (:func:`tune_polarity_head`), on an
+            inner split of the training parts.
+        version: The new version (default: :func:`next_version` of the old one).
+        data_dir: The shared data folder (default: ``../shared/data``).
+
+    Returns:
+        The polarity figures written into ``metrics.polarity``.
+    """
+    artifact_dir = artifact_dir or default_artifact_dir()
+    data_dir = data_dir or shared_data_dir()
+    artifact = load_artifact(artifact_dir)
+    config = config or PolarityConfig()
+    model = EmotionModel(artifact)
+    features = cached_features(_head_features(model))
+    sets = polarity_sets(data_dir, goemotions_limit=config.goemotions_limit)
+
+    tuning = None
+    if tune:
+        config, tuning = tune_polarity_head(features, sets, config)
+    head, report = fit_polarity_head(features, sets, config)
+    head["mixed_min"], report["goemotions_dev_four_way"] = _fit_mixed(
+        model, head, data_dir / "goemotions" / "dev.tsv"
+    )
+
+    meta = dict(artifact.meta)
+    meta["version"] = version or next_version(artifact.version)
+    meta["polarity"] = head
+    meta["training"] = {
+        **meta.get("training", {}),
+        "polarity": {**asdict(config), "tuning": tuning},
+    }
+    meta["metrics"] = {**meta.get("metrics", {}), "polarity": report}
+    (artifact_dir / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
+    logger.info("polarity head of %s refitted as %s", artifact_dir, meta["version"])
+    return report
+
+
+def next_version(version: str) -> str:
+    """Return the version after ``version``: ``name.v1`` gives ``name.v1.1``, and
+    ``name.v1.1`` gives ``name.v1.2``.
+
+    Raises:
+        ConfigError: If the version does not end in ``.v<N>`` or ``.v<N>.<M>``.
+    """
+    match = re.fullmatch(r"(?P<base>.+\.v\d+)(?:\.(?P<minor>\d+))?", version)
+    if match is None:
+        raise ConfigError(
+            f"cannot derive the next version from {version!r}: expected a name "
+            f"ending in '.v<N>' or '.v<N>.<M>'; pass --version instead"
+        )
+    minor = int(match["minor"] or 0) + 1
+    return f"{match['base']}.{minor}"
+
+
 def calibration_texts(config: BuildConfig) -> list[str]:
     """Texts that set the int8 activation ranges: short GoEmotions comments and
     longer app reviews, so both ends of the token window are seen."""
@@ -147,6 +231,27 @@ def calibration_texts(config: BuildConfig) -> list[str]:
     ]
     chosen = train[: config.calibration_short] + reviews[: config.calibration_long]
     return [prepare_for_model(t) for t in chosen]
+
+
+def _head_features(model: EmotionModel) -> Callable[[list[str]], np.ndarray]:
+    # The head's input: pooled vector and emotion probabilities, one encoder pass.
+    def features(texts: list[str]) -> np.ndarray:
+        output = model.encode([prepare_for_model(t) for t in texts])
+        return np.hstack([output.pooled, output.probs])
+
+    return features
+
+
+def _fit_mixed(
+    model: EmotionModel, head: dict[str, Any], dev_path: Path
+) -> tuple[float, dict[str, float]]:
+    # The mixed rule's threshold, on GoEmotions dev folded four ways.
+    texts, gold = goemotions_four_way(dev_path)
+    output = model.encode([prepare_for_model(t) for t in texts])
+    probabilities = PolarityHead({**head, "mixed_min": 0.0}).probabilities(
+        output.pooled, output.probs
+    )
+    return fit_mixed_min(probabilities, gold)
 
 
 def _dev_metrics(

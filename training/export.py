@@ -4,14 +4,14 @@ The graph takes ``input_ids`` and ``attention_mask`` (int64, batch x tokens) and
 returns ``pooled`` (the mean-pooled 384-d sentence vector, which the polarity head
 reads) and ``logits`` (28 emotion logits).
 
-The graph is quantised to int8 *statically*: weights per output channel, and the
-inputs of every weight MatMul with a fixed scale calibrated (min/max) on sample
-texts. Dynamic quantisation was measured too; it scores 0.001 macro-F1 higher on
-GoEmotions dev but computes each activation scale over the whole batch, so a text's
-scores moved by up to 0.6 in logit with its batch neighbours. With fixed scales a
-text scores the same alone or in any batch (see ``BENCHMARKS.md``). The int8 graph
-is what the thresholds are tuned on, so the shipped thresholds match the shipped
-model.
+The graph is quantised to int8 *statically*: weights per output channel on 7 bits
+(see :func:`quantize_int8` for why not 8), and the inputs of every weight MatMul
+with a fixed scale calibrated (min/max) on sample texts. Dynamic quantisation was
+measured too; it scores 0.001 macro-F1 higher on GoEmotions dev but computes each
+activation scale over the whole batch, so a text's scores moved by up to 0.6 in
+logit with its batch neighbours. With fixed scales a text scores the same alone or
+in any batch (see ``BENCHMARKS.md``). The int8 graph is what the thresholds are
+tuned on, so the shipped thresholds match the shipped model.
 """
 
 from __future__ import annotations
@@ -185,9 +185,9 @@ def quantize_int8(
 ) -> None:
     """Quantise a float encoder graph to int8 with fixed, calibrated scales.
 
-    Weights are quantised per output channel; the inputs of every weight MatMul get
-    one scale, calibrated (min/max) on the given texts, so that a text's output does
-    not depend on its batch neighbours (see the module docstring).
+    Weights are quantised per output channel on 7 bits; the inputs of every weight
+    MatMul get one scale, calibrated (min/max) on the given texts, so that a text's
+    output does not depend on its batch neighbours (see the module docstring).
 
     Args:
         fp32_path: The float graph from :func:`export_module`.
@@ -208,6 +208,20 @@ def quantize_int8(
         _CalibrationReader(calibration_ids),
         quant_format=QuantFormat.QOperator,
         per_channel=True,
+        # Weights on 7 bits, [-64, 64]. On x86 CPUs without VNNI (AVX2, AVX-512
+        # without VNNI) onnxruntime's uint8 x int8 kernel adds pairs of products in
+        # int16 with saturation (vpmaddubsw): 255 * 127 * 2 overflows 32767 and is
+        # clipped, 255 * 64 * 2 = 32640 is not. With 8-bit weights emotion-head.v1
+        # computed other numbers on an AVX2 EPYC than on the VNNI machine that built
+        # it: 0.34 logit from exact integer arithmetic on average (3.4 at most) over
+        # GoEmotions dev, and its thresholds, fitted on the build machine, scored
+        # dev macro-F1 0.538 there instead of 0.556. With 7-bit weights every x86
+        # kernel sums exactly, so the fitted thresholds hold on any CPU; re-quantised
+        # from the same weights (training.requantize), dev macro-F1 on the AVX2
+        # machine was 0.554 tuned and 0.525 two-fold, against 0.554 and 0.527 for
+        # 8-bit weights there. onnxruntime's quantize_static documentation gives
+        # the same advice for CPUs without VNNI.
+        reduce_range=True,
         activation_type=QuantType.QUInt8,
         weight_type=QuantType.QInt8,
         op_types_to_quantize=["MatMul", "Gather"],
