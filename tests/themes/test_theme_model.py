@@ -112,6 +112,22 @@ def test_theme_model_samples_above_the_threshold_and_assigns_the_rest() -> None:
     assert adjusted_rand_score(y, model.labels_) > 0.9
 
 
+def test_theme_model_labels_from_the_clustered_sample_only() -> None:
+    texts, x, _ = _corpus(400)
+    seen: list[str] = []
+
+    class Recording(RegexTerms):
+        def __call__(self, texts: list[str]) -> list[list[str]]:
+            seen.extend(texts)
+            return super().__call__(texts)
+
+    model = ThemeModel(labeler=CTfidfLabeler(Recording()), sample_size=120)
+    model.fit(texts, x)
+
+    assert 0 < len(seen) <= 120  # the labeller's cost is that of the sample
+    assert sum(t.size for t in model.themes_) > 300  # the rest is still assigned
+
+
 def test_theme_model_reduce_outliers_moves_close_outliers() -> None:
     texts, x, _ = _corpus()
     noise = x[:5] + 0.5  # near theme members, but too few to form a theme
