@@ -186,7 +186,7 @@ def test_analyze_reports_all_labels_and_the_model_version(analyzer: Analyzer) ->
     assert tuple(result.cs_emotions) == tuple(CS_VIEW)
     assert all(0.0 <= v <= 1.0 for v in result.emotions.values())
     assert result.labels and set(result.labels) <= set(EMOTIONS)
-    assert result.model_version == analyzer.model_version == "emotion-head.v1"
+    assert result.model_version == analyzer.model_version == "emotion-head.v1.1"
     assert result.split.method == "whole" and result.split.pieces == 1
 
 

@@ -14,7 +14,7 @@ def test_healthz_and_readyz_answer(client: TestClient) -> None:
     assert ready.status_code == 200
     assert ready.json() == {
         "status": "ready",
-        "model_version": "emotion-head.v1",
+        "model_version": "emotion-head.v1.1",
         "checks": {"database": "ok", "models": "ok"},
         "reason": None,
     }
@@ -24,7 +24,7 @@ def test_analyze_one_text(client: TestClient) -> None:
     response = client.post("/v1/analyze", json={"text": "Thanks, that fixed it!"})
     assert response.status_code == 200
     body = response.json()
-    assert body["model_version"] == "emotion-head.v1"
+    assert body["model_version"] == "emotion-head.v1.1"
     (item,) = body["items"]
     assert item["status"] == "scored"
     assert item["polarity"]["label"] == "positive"

@@ -37,7 +37,7 @@ def test_post_feedback_stores_a_redacted_analysed_item(
     assert body["occurred_at"] == "2025-03-01T12:00:00Z"
     analysis = body["analysis"]
     assert analysis["status"] == "scored"
-    assert analysis["model_version"] == "emotion-head.v1"
+    assert analysis["model_version"] == "emotion-head.v1.1"
     assert len(analysis["emotions"]) == 28
     assert analysis["polarity"]["score"] < 0, analysis
 
