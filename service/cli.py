@@ -137,10 +137,19 @@ def analyze(
 
 @app.command()
 def themes(
-    file: Annotated[Path, typer.Argument(help="CSV or JSONL export.")],
+    file: Annotated[
+        Path, typer.Argument(help="CSV/TSV, JSON Lines or Parquet export.")
+    ],
     text_column: Annotated[str, typer.Option(help="Column of the texts.")] = "text",
     time_column: Annotated[
         str | None, typer.Option(help="Column of ISO 8601 times, for weekly counts.")
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Text encoding (default: detected).")
+    ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(help="Field delimiter of CSV/TSV, e.g. ';' or 'tab' (sniffed)."),
     ] = None,
     min_cluster_size: Annotated[
         int, typer.Option(min=2, help="Fewest texts a theme may have.")
@@ -159,9 +168,14 @@ def themes(
     from service.theme_report import render_theme_report
 
     _configure_logging(verbose)
+    _check_report_paths(file, out=out, html=html)
     try:
         texts, times, problems = read_export(
-            file, text_column=text_column, time_column=time_column
+            file,
+            text_column=text_column,
+            time_column=time_column,
+            encoding=encoding,
+            delimiter=delimiter,
         )
     except ExportError as e:
         _fail(str(e))
@@ -178,9 +192,29 @@ def themes(
             json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
     written = ", ".join(str(path) for path in (out, html) if path is not None)
+    skipped = len({p.row for p in problems if p.field != time_column})
+    untimed = sum(1 for p in problems if p.field == time_column)
+    times_note = f", {untimed} unreadable times (rows kept)" if untimed else ""
     typer.echo(
-        f"{len(report['themes'])} themes, {len(problems)} rows skipped: {written}"
+        f"{len(report['themes'])} themes, {skipped} rows skipped{times_note}: {written}"
     )
+
+
+def _check_report_paths(file: Path, *, out: Path | None, html: Path | None) -> None:
+    # Checked before the fit, so that a bad path costs nothing and never replaces
+    # the input.
+    given = {"--out": out, "--html": html}
+    for option, path in given.items():
+        if path is None:
+            continue
+        if path.is_dir():
+            _fail(f"{option}: {path} is a folder; give the path of a file")
+        if not path.parent.is_dir():
+            _fail(f"{option}: the folder {path.parent} does not exist")
+        if path.exists() and file.exists() and path.samefile(file):
+            _fail(f"{option} names the input file; choose another path")
+    if out is not None and html is not None and out.resolve() == html.resolve():
+        _fail("--out and --html name the same file; give each its own path")
 
 
 @evaluate_app.command("emotions")
@@ -505,7 +539,10 @@ def _run_rescore(options: Any) -> str:
         except (RescoreError, NlpError) as e:
             _fail(str(e))
         except KeyboardInterrupt:
-            _fail("interrupted; run the same command again to continue")
+            typer.echo(
+                "error: interrupted; run the same command again to continue", err=True
+            )
+            raise typer.Exit(code=130) from None  # the shell's code for SIGINT
 
 
 def main() -> None:

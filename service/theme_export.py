@@ -1,11 +1,13 @@
 """Themes of an exported file: ``feedback-miner themes FILE``.
 
-Reads a CSV or JSONL export, fits the theme engine on its text column and returns
-a report: per theme its label, terms, size, quotes, the shares of its texts by
-customer-success emotion and by polarity and, when a time column is given, weekly
-counts and whether it is emerging. Rows that cannot be used — an empty or missing
-text (a NaN cell in a spreadsheet export), a time that does not parse — are listed
-with their reason instead of stopping the run.
+Reads an export (CSV or TSV in any delimiter and encoding, JSON Lines or Parquet,
+with the readers of ``feedback-miner rescore``), fits the theme engine on its text
+column and returns a report: per theme its label, terms, size, quotes, the shares
+of its texts by customer-success emotion and by polarity and, when a time column is
+given, weekly counts and whether it is emerging. Rows that cannot be used — an empty
+or missing text (a NaN cell in a spreadsheet export), a record that does not parse —
+are listed with their reason instead of stopping the run, and so is a time that does
+not parse (the row is kept without a time).
 
 Emerging compares the last :data:`WINDOW_DAYS` days of the data (up to its latest
 time) with all the earlier data, using :func:`nlp.themes.trends.compare_windows`;
@@ -16,10 +18,8 @@ rather than every theme reading as new.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import json
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -39,7 +39,8 @@ logger = logging.getLogger(__name__)
 
 WINDOW_DAYS = 28
 _BATCH = 256  # texts per encoder call when scoring the emotion and polarity mix
-_MISSING = {"", "nan", "none", "null", "n/a"}
+# Far above any review or ticket; a longer text is listed as a problem.
+_MAX_CHARS = 1_000_000
 
 
 class ExportError(Exception):
@@ -63,36 +64,60 @@ class _Rows:
 
 
 def read_export(
-    path: Path, *, text_column: str, time_column: str | None = None
+    path: Path,
+    *,
+    text_column: str,
+    time_column: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
 ) -> tuple[list[str], list[dt.datetime | None], list[RowProblem]]:
-    """Read the text (and time) column of a CSV or JSONL export.
+    """Read the text (and time) column of an export, as ``feedback-miner rescore``
+    reads it: CSV or TSV with any delimiter and encoding, JSON Lines or Parquet.
+
+    Args:
+        path: The export.
+        text_column: The column of the texts.
+        time_column: The column of ISO 8601 times, if any.
+        encoding: The text encoding, when known; detected otherwise.
+        delimiter: The delimiter of delimited text; sniffed otherwise.
 
     Returns:
         The usable texts, their times (None where absent or unreadable), and the
         problems found, numbered by data row from 1.
 
     Raises:
-        ExportError: If the file is missing, not UTF-8, or lacks the column.
+        ExportError: If the file is missing or unreadable, or lacks a column.
     """
+    from service.rescore.errors import RescoreError
+    from service.rescore.readers import iter_chunks, open_source
+    from service.rescore.rows import check_text
+    from service.rescore.sniff import require_column
+
     try:
-        raw = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise ExportError(f"{path}: no such file") from None
-    except UnicodeDecodeError as e:
-        raise ExportError(
-            f"{path}: not valid UTF-8 at byte {e.start}; re-encode the file as UTF-8"
-        ) from None
-    records = _jsonl(raw, path) if path.suffix.lower() == ".jsonl" else _csv(raw)
+        source = open_source(path, encoding=encoding, delimiter=delimiter)
+        require_column(text_column, source.columns, path=path, option="--text-column")
+        if time_column is not None:
+            require_column(
+                time_column, source.columns, path=path, option="--time-column"
+            )
+    except RescoreError as e:
+        raise ExportError(str(e)) from None
     rows = _Rows()
-    for number, record in enumerate(records, start=1):
-        if number == 1:
-            _check_columns(path, record, text_column, time_column)
-        text = record.get(text_column)
-        if not isinstance(text, str) or text.strip().lower() in _MISSING:
-            rows.problems.append(RowProblem(number, text_column, "no text"))
-            continue
-        rows.texts.append(text)
-        rows.times.append(_time(record, time_column, number, rows.problems))
+    others = [time_column] if time_column is not None else []
+    for chunk in iter_chunks(source, text_column, others):
+        times = _column_values(chunk.values[time_column]) if time_column else None
+        for offset, value in enumerate(chunk.texts):
+            number = chunk.first_row + offset + 1
+            text, code, message = check_text(
+                value, max_chars=_MAX_CHARS, encoding=source.encoding
+            )
+            if text is None:
+                where = "record" if code == "invalid_record" else text_column
+                rows.problems.append(RowProblem(number, where, f"{code}: {message}"))
+                continue
+            rows.texts.append(text)
+            when = None if times is None else times[offset]
+            rows.times.append(_time(when, time_column, number, rows.problems))
     return rows.texts, rows.times, rows.problems
 
 
@@ -211,50 +236,27 @@ def _trends(
     return compare_windows(current, baseline) if baseline else {}
 
 
-def _csv(raw: str) -> list[dict[str, Any]]:
-    return list(csv.DictReader(raw.splitlines()))
-
-
-def _jsonl(raw: str, path: Path) -> list[dict[str, Any]]:
-    records = []
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ExportError(f"{path}:{number}: not a JSON object: {e.msg}") from None
-        if not isinstance(record, dict):
-            raise ExportError(f"{path}:{number}: expected a JSON object per line")
-        records.append(record)
-    return records
-
-
-def _check_columns(
-    path: Path, record: dict[str, Any], text_column: str, time_column: str | None
-) -> None:
-    for column in (text_column, time_column):
-        if column is not None and column not in record:
-            raise ExportError(
-                f"{path}: column {column!r} not found; the columns are "
-                f"{sorted(record)!r}"
-            )
+def _column_values(values: Any) -> list[object]:
+    # Text formats give lists of strings, Parquet gives an Arrow array.
+    return list(values) if isinstance(values, list) else list(values.to_pylist())
 
 
 def _time(
-    record: dict[str, Any],
+    value: object,
     column: str | None,
     number: int,
     problems: list[RowProblem],
 ) -> dt.datetime | None:
     if column is None:
         return None
-    value = record.get(column)
-    try:
-        when = dt.datetime.fromisoformat(str(value).strip())
-    except ValueError:
-        problems.append(
-            RowProblem(number, column, f"expected an ISO 8601 time, got {value!r}")
-        )
-        return None
+    if isinstance(value, dt.datetime):  # a Parquet timestamp column
+        when = value
+    else:
+        try:
+            when = dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            problems.append(
+                RowProblem(number, column, f"expected an ISO 8601 time, got {value!r}")
+            )
+            return None
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)

@@ -228,19 +228,107 @@ def test_cli_themes_reports_themes_and_bad_rows(tmp_path: Path) -> None:
 
 
 def test_cli_themes_names_a_missing_column(tmp_path: Path) -> None:
+    export = _export(tmp_path)
+    result = runner.invoke(app, ["themes", str(export), "--text-column", "body"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {export}: no column 'body' (--text-column); the columns are "
+        "'id', 'comment', 'created'.\n"
+    )
+
+
+def test_cli_themes_lists_undecodable_rows_under_a_named_encoding(
+    tmp_path: Path,
+) -> None:
+    export = tmp_path / "bad.csv"
+    export.write_bytes(b"comment\nfine text\ncaf\xe9 broken \xff\xfe bytes\n")
     result = runner.invoke(
-        app, ["themes", str(_export(tmp_path)), "--text-column", "body"]
+        app, ["themes", str(export), "--text-column", "comment", "--encoding", "utf-8"]
     )
-    assert result.exit_code == 1
-    assert "column 'body' not found; the columns are ['comment', 'created', 'id']" in (
-        result.stderr
+    assert result.exit_code == 0, result.output
+    problems = json.loads(result.stdout)["problems"]
+    assert problems == [
+        {
+            "row": 2,
+            "field": "comment",
+            "reason": "undecodable: bytes at character 3 are not valid utf-8",
+        }
+    ]
+
+
+def _many(topic: str, n: int = 12) -> list[str]:
+    return [f"The {topic} of workspace {i} is broken again" for i in range(n)]
+
+
+def test_cli_themes_reads_what_rescore_reads(tmp_path: Path) -> None:
+    # A semicolon-separated Windows-1252 export with a broken JSON Lines twin and
+    # a Parquet twin: all three give the same texts.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    texts = _many("café invoice") + _many("export")
+    semicolon = tmp_path / "excel.csv"
+    semicolon.write_bytes(
+        ("id;comment\n" + "".join(f"{i};{t}\n" for i, t in enumerate(texts))).encode(
+            "cp1252"
+        )
+    )
+    jsonl = tmp_path / "export.jsonl"
+    lines = [json.dumps({"comment": t}) for t in texts]
+    jsonl.write_text("\n".join([*lines, '{"comment": "cut']) + "\n")
+    parquet = tmp_path / "export.parquet"
+    pq.write_table(pa.table({"comment": texts}), parquet)
+
+    reports = []
+    for path in (semicolon, jsonl, parquet):
+        command = ["themes", str(path), "--text-column", "comment"]
+        result = runner.invoke(app, [*command, "--min-cluster-size", "5"])
+        assert result.exit_code == 0, (path, result.output)
+        reports.append(json.loads(result.stdout))
+    assert [r["texts"] for r in reports] == [len(texts)] * 3
+    assert reports[0]["problems"] == reports[2]["problems"] == []
+    assert [(p["row"], p["field"]) for p in reports[1]["problems"]] == [
+        (len(texts) + 1, "record")
+    ]
+    assert reports[1]["problems"][0]["reason"].startswith(
+        "invalid_record: not valid JSON: Unterminated string starting at column 13"
     )
 
 
-def test_cli_themes_refuses_invalid_utf8() -> None:
-    result = runner.invoke(app, ["themes", str(FIXTURES / "invalid_utf8.txt")])
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--out", "{input}"], "--out names the input file; choose another path"),
+        (["--html", "{input}"], "--html names the input file; choose another path"),
+        (
+            ["--html", "{tmp}/missing/report.html"],
+            "--html: the folder {tmp}/missing does not exist",
+        ),
+        (
+            ["--out", "{tmp}/missing/report.json"],
+            "--out: the folder {tmp}/missing does not exist",
+        ),
+        (["--out", "{tmp}"], "--out: {tmp} is a folder; give the path of a file"),
+        (
+            ["--out", "{tmp}/r.x", "--html", "{tmp}/r.x"],
+            "--out and --html name the same file; give each its own path",
+        ),
+    ],
+)
+def test_cli_themes_checks_its_output_paths_before_the_fit(
+    tmp_path: Path, options: list[str], message: str
+) -> None:
+    export = _export(tmp_path)
+    before = export.read_bytes()
+    filled = [o.format(input=export, tmp=tmp_path) for o in options]
+
+    result = runner.invoke(
+        app, ["themes", str(export), "--text-column", "comment", *filled]
+    )
+
     assert result.exit_code == 1
-    assert "not valid UTF-8 at byte 3" in result.stderr
+    assert result.stderr == f"error: {message.format(tmp=tmp_path)}\n"
+    assert export.read_bytes() == before
 
 
 def _trend_export(tmp_path: Path) -> Path:

@@ -156,8 +156,24 @@ def _check_output(options: RescoreOptions) -> str:
         raise EngineError(
             f"--engine: expected one of {', '.join(ENGINES)}, got {options.engine!r}"
         )
+    if options.output.is_dir():
+        raise RescoreError(
+            f"--out: {options.output} is a folder; give the path of the output file"
+        )
     if options.output.resolve() == options.input.resolve():
         raise RescoreError("--out names the input file; choose another output path")
+    # The files written beside the output must not replace the input either (an
+    # error report scored again after a fix is a natural next step).
+    for written in (
+        sidecar(options.output, ".errors.csv"),
+        sidecar(options.output, ".report.html"),
+        state_folder(options.output),
+    ):
+        if written.resolve() == options.input.resolve():
+            raise RescoreError(
+                f"--out {str(options.output)!r} would write {written}, which is the "
+                "input file; choose another output path"
+            )
     fresh = not state_folder(options.output).exists()
     if options.output.exists() and fresh and not options.restart:
         raise RescoreError(

@@ -225,14 +225,56 @@ def _csv_records(
         text = io.TextIOWrapper(
             raw, encoding=source.encoding, errors="surrogateescape", newline=""
         )
-        rows = csv.reader(text, delimiter=source.delimiter)
+        # Strict, so that a quote that never closes is an error, not the rest of
+        # the file read as one field; the reader goes on at the next line.
+        rows = csv.reader(text, delimiter=source.delimiter, strict=True)
         next(rows, None)  # the header
-        for row in rows:
+        blank: list[str | None] = [None] * len(other_columns)
+        while True:
+            first_line = rows.line_num + 1
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except csv.Error as e:
+                yield _malformed(first_line, rows.line_num, str(e)), blank, raw.tell()
+                continue
             if not row:
                 continue
+            extra = row[len(source.columns) :]
+            if any(cell.strip() for cell in extra):  # trailing empty cells are fine
+                if wanted[0] != len(source.columns) - 1:
+                    yield _too_wide(first_line, len(row), source), blank, raw.tell()
+                    continue
+                # The text is the last column: the unquoted delimiters are its own.
+                text_at = wanted[0]
+                row = [*row[:text_at], source.delimiter.join(row[text_at:])]
             values = [row[i] if i < len(row) else None for i in wanted]
             others = [None if v is None else _sanitize(v) for v in values[1:]]
             yield values[0], others, raw.tell()
+
+
+def _malformed(first_line: int, last_line: int, reason: str) -> RecordProblem:
+    lines = (
+        f"line {first_line}"
+        if first_line >= last_line
+        else f"lines {first_line}-{last_line}"
+    )
+    if reason == "unexpected end of data":
+        reason = "a quoted field never closes before the end of the file"
+    return RecordProblem(
+        "invalid_record", f"{lines}: not valid CSV ({reason}); fix the quoting there"
+    )
+
+
+def _too_wide(line: int, fields: int, source: Source) -> RecordProblem:
+    delimiter = "tab" if source.delimiter == "\t" else repr(source.delimiter)
+    return RecordProblem(
+        "invalid_record",
+        f"line {line}: {fields} fields where the header has {len(source.columns)}; "
+        f"a text holding the delimiter ({delimiter}) must be quoted when it is not "
+        "the last column",
+    )
 
 
 def _allow_long_fields() -> None:
@@ -251,7 +293,7 @@ def _jsonl_columns(path: Path, encoding: str) -> tuple[str, ...]:
         for n, line in enumerate(f):
             if n >= 1000:
                 break
-            record = _json_object(line)
+            record = _json_object(line.rstrip("\r\n"))
             if isinstance(record, dict):
                 columns.update(dict.fromkeys(record))
     if not columns:
@@ -270,7 +312,7 @@ def _jsonl_records(
         for line in text:
             if not line.strip():
                 continue
-            record = _json_object(line)
+            record = _json_object(line.rstrip("\r\n"))
             if isinstance(record, RecordProblem):
                 yield record, [None] * len(other_columns), raw.tell()
                 continue
@@ -282,7 +324,9 @@ def _json_object(line: str) -> dict[str, Any] | RecordProblem:
     try:
         record = json.loads(line)
     except json.JSONDecodeError as e:
-        return RecordProblem("invalid_record", f"not valid JSON: {e.msg}")
+        return RecordProblem(
+            "invalid_record", f"not valid JSON: {e.msg} column {e.colno}"
+        )
     if not isinstance(record, dict):
         return RecordProblem(
             "invalid_record", f"expected a JSON object, got {type(record).__name__}"

@@ -10,7 +10,8 @@ file, when its text is:
 ``text_too_long``    longer than ``max_chars`` (the analyzer reads long texts in
                      pieces, so the limit is about cost, not correctness)
 ``invalid_type``     not text (a JSON object or list)
-``invalid_record``   the whole record could not be parsed (a line that is not JSON)
+``invalid_record``   the whole record could not be parsed (a line that is not JSON,
+                     a quote that never closes, more fields than the header)
 ===================  ===========================================================
 """
 

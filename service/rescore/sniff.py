@@ -73,22 +73,35 @@ _ID_NAME = re.compile(r"(^id$)|([_\s.-]id$)|(^uuid$)", re.IGNORECASE)
 _ID_CAMEL = re.compile(r"[a-z0-9]Id$")
 
 
+# Files that are often handed over in place of an export.
+_ARCHIVES = (
+    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook is one)"),
+    (b"\x1f\x8b", "a gzip-compressed file"),
+    (b"\xd0\xcf\x11\xe0", "an old Office document (.xls)"),
+    (b"%PDF", "a PDF document"),
+)
+
+
 def detect_format(path: Path) -> str:
     """Return ``"parquet"``, ``"jsonl"`` or ``"delimited"`` for the file at ``path``.
 
     Raises:
         InputFileError: If the file is missing or is one JSON array.
     """
+    head = _read_head(path, 4096)
+    for magic, kind in _ARCHIVES:
+        if head.startswith(magic):
+            raise InputFileError(
+                f"{path}: this is {kind}, not an export; save or extract it as CSV, "
+                "JSON Lines or Parquet first"
+            )
     suffix = path.suffix.lower()
-    if suffix in {".parquet", ".pq"}:
+    if suffix in {".parquet", ".pq"} or head.startswith(b"PAR1"):
         return "parquet"
     if suffix in {".jsonl", ".ndjson"}:
         return "jsonl"
     if suffix in {".csv", ".tsv", ".tab", ".txt"}:
         return "delimited"
-    head = _read_head(path, 4096)
-    if head.startswith(b"PAR1"):
-        return "parquet"
     first = head.lstrip(codecs.BOM_UTF8).lstrip()[:1]
     if first == b"[":
         raise InputFileError(
@@ -112,7 +125,10 @@ def detect_encoding(path: Path) -> str:
     text = sample.decode("utf-8", errors="surrogateescape")
     invalid = len(_SURROGATES.findall(text))
     multibyte = sum(1 for ch in text if ord(ch) > 0x7F) - invalid
-    if invalid == 0 or (multibyte >= 20 and invalid * 20 <= multibyte):
+    # A legacy code page almost never forms valid UTF-8 sequences, so a sample
+    # with some of those is UTF-8 with a few broken bytes (each such row becomes
+    # "undecodable"), not a legacy file.
+    if invalid == 0 or (multibyte > 0 and invalid <= multibyte):
         return "utf-8"
     return _legacy_encoding(path, sample)
 

@@ -304,3 +304,35 @@ def test_cli_rescore_refuses_an_unknown_output_format(tmp_path: Path) -> None:
         f"error: --out '{tmp_path / 'out.xlsx'}': cannot tell the output format "
         "from the suffix '.xlsx'; end the name in .parquet, .csv or .tsv"
     )
+
+
+def test_rescore_never_writes_over_its_input_beside_the_output(tmp_path: Path) -> None:
+    # Scoring the error report again after a fix: OUT.errors.csv is the input.
+    source = tmp_path / "feedback.errors.csv"
+    _write_csv(source, [("r1", REVIEWS[0])])
+    before = source.read_bytes()
+
+    with pytest.raises(RescoreError) as caught:
+        _run(tmp_path, source, out="feedback.csv")
+
+    assert str(caught.value) == (
+        f"--out {str(tmp_path / 'feedback.csv')!r} would write {source}, which is "
+        "the input file; choose another output path"
+    )
+    assert source.read_bytes() == before
+
+
+def test_rescore_refuses_a_folder_as_the_output_before_scoring(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "in.csv"
+    _write_csv(source, [("r1", REVIEWS[0])])
+    (tmp_path / "out.csv").mkdir()
+
+    with pytest.raises(RescoreError) as caught:
+        _run(tmp_path, source, out="out.csv", restart=True)
+
+    assert str(caught.value) == (
+        f"--out: {tmp_path / 'out.csv'} is a folder; give the path of the output file"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]

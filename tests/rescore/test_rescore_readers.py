@@ -15,7 +15,7 @@ from service.cli import app
 from service.rescore import RescoreOptions
 from service.rescore.errors import ColumnError, InputFileError
 from service.rescore.job import resolve_layout
-from service.rescore.readers import iter_chunks, open_source
+from service.rescore.readers import RecordProblem, iter_chunks, open_source
 from service.rescore.sniff import choose_id_column, sniff_delimiter
 
 ROWS = [
@@ -244,3 +244,79 @@ def test_open_source_says_when_the_file_is_missing(tmp_path: Path) -> None:
     with pytest.raises(InputFileError) as caught:
         open_source(tmp_path / "nope.csv")
     assert str(caught.value) == f"{tmp_path / 'nope.csv'}: no such file"
+
+
+def test_unquoted_delimiters_in_a_last_text_column_stay_in_the_text(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ragged.csv"
+    path.write_text(
+        "id,content\n1,I love it, but billing is terrible\n2,fine\n3,trailing,\n"
+    )
+    texts, ids = _read_all(path)
+
+    assert ids == ["1", "2", "3"]
+    assert texts == ["I love it, but billing is terrible", "fine", "trailing"]
+
+
+def test_a_row_wider_than_the_header_is_a_bad_record(tmp_path: Path) -> None:
+    path = tmp_path / "ragged.csv"
+    path.write_text(
+        "id,content,created\n1,I love it, but billing is terrible,2024-01-02\n"
+        "2,fine,2024-01-03\n3,trailing,2024-01-04,\n"
+    )
+    texts, ids = _read_all(path)
+
+    assert ids == [None, "2", "3"]
+    problem = texts[0]
+    assert isinstance(problem, RecordProblem) and problem.code == "invalid_record"
+    assert problem.message == (
+        "line 2: 4 fields where the header has 3; a text holding the delimiter "
+        "(',') must be quoted when it is not the last column"
+    )
+    assert texts[1:] == ["fine", "trailing"]  # an empty trailing cell is no harm
+
+
+def test_a_quote_that_never_closes_is_one_bad_record_not_silence(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "unterminated.csv"
+    path.write_text('id,content\n1,"ok one"\n2,"He said ""hi"" and left\n3,third\n')
+    texts, _ = _read_all(path)
+
+    assert texts[0] == "ok one"
+    assert len(texts) == 2
+    problem = texts[1]
+    assert isinstance(problem, RecordProblem)
+    assert problem.message == (
+        "lines 3-4: not valid CSV (a quoted field never closes before the end of "
+        "the file); fix the quoting there"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "head", "kind"),
+    [
+        ("book.xlsx", b"PK\x03\x04rest", "a ZIP archive"),
+        ("export.csv", b"PK\x03\x04rest", "a ZIP archive"),
+        ("export.csv.gz", b"\x1f\x8b\x08rest", "a gzip-compressed file"),
+    ],
+)
+def test_an_archive_given_as_the_export_is_named(
+    tmp_path: Path, name: str, head: bytes, kind: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(head + bytes(range(256)))
+    with pytest.raises(InputFileError, match=f"this is {kind}") as caught:
+        open_source(path)
+    assert "save or extract it as CSV, JSON Lines or Parquet first" in str(caught.value)
+
+
+def test_a_small_utf8_file_with_one_broken_byte_stays_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "emoji.csv"
+    path.write_bytes(
+        "id,content\n1,I am so angry 😡 at this\n".encode()
+        + b"2,Broken \xff bytes here\n"
+        + "3,Love it 😍\n".encode()
+    )
+    assert open_source(path).encoding == "utf-8"
