@@ -32,6 +32,7 @@ from nlp.embeddings import Embedder
 from nlp.errors import InputError
 from nlp.themes import Emergence, ThemeModel, compare_windows, window_counts
 from nlp.themes import weekly_counts as count_weeks
+from service.redaction import Redactor
 
 __all__ = ["WINDOW_DAYS", "ExportError", "RowProblem", "read_export", "theme_report"]
 
@@ -128,8 +129,13 @@ def theme_report(
     min_cluster_size: int = 10,
     embedder: Embedder | None = None,
     analyzer: Analyzer | None = None,
+    redactor: Redactor | None = None,
 ) -> dict[str, Any]:
     """Fit themes on texts and describe them.
+
+    An export holds raw text, so the quotes are redacted (persons, e-mail
+    addresses, phone numbers, ...: :mod:`service.redaction`) before they go into
+    the report, as the service redacts feedback before storing it.
 
     Args:
         texts: The texts.
@@ -137,6 +143,7 @@ def theme_report(
         min_cluster_size: Fewest texts a theme may have.
         embedder: The sentence encoder (default: the bundled one).
         analyzer: The emotion and polarity analyzer (default: the bundled one).
+        redactor: Redacts the quotes (default: the bundled spaCy pipeline).
 
     Returns:
         ``status``, ``texts``, ``outlier_share``, ``window_days``, ``window_end``
@@ -155,6 +162,7 @@ def theme_report(
     analyses = _analyses(analyzer or Analyzer.load(), texts)
     end = max((when for when in times if when is not None), default=None)
     trends = _trends(labels, times, end) if end is not None else {}
+    quotes = _redacted_quotes(model, redactor)
     themes = []
     for theme in model.themes_:
         members = [i for i, label in enumerate(labels) if label == theme.theme_id]
@@ -165,7 +173,7 @@ def theme_report(
                 "label": theme.label,
                 "terms": list(theme.terms),
                 "size": theme.size,
-                "quotes": list(theme.representative_texts),
+                "quotes": quotes[theme.theme_id],
                 "weekly_counts": {
                     week.isoformat(): n
                     for week, n in count_weeks(times[i] for i in members).items()
@@ -177,6 +185,19 @@ def theme_report(
         )
     outliers = round(float(model.outlier_share_), 4)
     return _report(model.status_, len(texts), outliers, themes, end)
+
+
+def _redacted_quotes(
+    model: ThemeModel, redactor: Redactor | None
+) -> dict[int, list[str]]:
+    texts = [t for theme in model.themes_ for t in theme.representative_texts]
+    if not texts:
+        return {}
+    redacted = iter((redactor or Redactor.load()).redact_many(texts))
+    return {
+        theme.theme_id: [next(redacted).text for _ in theme.representative_texts]
+        for theme in model.themes_
+    }
 
 
 def _report(

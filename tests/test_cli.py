@@ -419,3 +419,24 @@ def test_cli_themes_makes_no_emerging_call_without_earlier_data(
     # The export spans two weeks: all of it is in the window, nothing before.
     assert report["window_end"] == "2026-10-14T00:00:00+00:00"
     assert not any(t["emerging"] or t["trend"] for t in report["themes"])
+
+
+def test_cli_themes_redacts_the_quotes(tmp_path: Path) -> None:
+    export = tmp_path / "tickets.csv"
+    rows = ["comment"] + [
+        f'"The invoice for workspace {i} was charged twice, mail me at '
+        f'client{i}@example.com or call 415-555-01{i:02d}"'
+        for i in range(14)
+    ]
+    export.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    result = runner.invoke(
+        app,
+        ["themes", str(export), "--text-column", "comment", "--min-cluster-size", "5"],
+    )
+
+    assert result.exit_code == 0, result.output
+    quotes = [q for t in json.loads(result.stdout)["themes"] for q in t["quotes"]]
+    assert quotes
+    assert not any("@example.com" in q or "415-555" in q for q in quotes)
+    assert all("<EMAIL_ADDRESS>" in q and "<PHONE_NUMBER>" in q for q in quotes)
