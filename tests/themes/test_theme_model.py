@@ -347,3 +347,22 @@ def test_theme_model_finds_themes_in_a_few_dozen_real_texts() -> None:
     model = ThemeModel(embedder=Embedder.load(), min_cluster_size=3).fit(texts)
     assert model.status_ == "themed"
     assert adjusted_rand_score(gold, model.labels_) >= 0.8
+
+
+def test_theme_model_counts_copies_toward_the_minimum_cluster_size() -> None:
+    # 4 topics of 4 distinct texts, each sent 3 times: 12 texts a topic, but only
+    # 4 distinct points each for the clusterer.
+    centers = np.eye(4, 24, dtype=np.float32) * 5
+    rng = np.random.default_rng(0)
+    texts, rows = [], []
+    for topic, center in zip(_TOPICS, centers, strict=True):
+        for variant in range(4):
+            point = center + rng.normal(scale=0.3, size=24).astype(np.float32)
+            for _ in range(3):
+                texts.append(f"{topic} problem {variant}")
+                rows.append(point)
+    model = _model(min_cluster_size=10).fit(texts, np.vstack(rows))
+
+    assert model.status_ == "themed"
+    assert sorted(t.size for t in model.themes_) == [12, 12, 12, 12]
+    assert len({model.labels_[i] for i in range(0, 48, 12)}) == 4
