@@ -195,9 +195,18 @@ def themes(
     skipped = len({p.row for p in problems if p.field != time_column})
     untimed = sum(1 for p in problems if p.field == time_column)
     times_note = f", {untimed} unreadable times (rows kept)" if untimed else ""
+    why = _WHY_NO_THEMES.get(report["status"], "").format(size=min_cluster_size)
     typer.echo(
-        f"{len(report['themes'])} themes, {skipped} rows skipped{times_note}: {written}"
+        f"{len(report['themes'])} themes{why}, {skipped} rows skipped{times_note}: "
+        f"{written}"
     )
+
+
+_WHY_NO_THEMES = {
+    "no_text": " (no usable text)",
+    "too_few_texts": " (fewer texts than --min-cluster-size {size})",
+    "no_themes": " (no group of --min-cluster-size {size} or more similar texts)",
+}
 
 
 def _check_report_paths(file: Path, *, out: Path | None, html: Path | None) -> None:

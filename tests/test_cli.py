@@ -440,3 +440,17 @@ def test_cli_themes_redacts_the_quotes(tmp_path: Path) -> None:
     assert quotes
     assert not any("@example.com" in q or "415-555" in q for q in quotes)
     assert all("<EMAIL_ADDRESS>" in q and "<PHONE_NUMBER>" in q for q in quotes)
+
+
+def test_cli_themes_says_why_a_small_export_has_no_themes(tmp_path: Path) -> None:
+    export = tmp_path / "tiny.csv"
+    export.write_text("comment\nhello there\nbilling is broken\nok\n")
+    out = tmp_path / "report.json"
+    result = runner.invoke(
+        app, ["themes", str(export), "--text-column", "comment", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        f"0 themes (fewer texts than --min-cluster-size 10), 0 rows skipped: {out}\n"
+    )
+    assert json.loads(out.read_text())["status"] == "too_few_texts"

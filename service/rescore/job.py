@@ -100,7 +100,9 @@ def rescore(options: RescoreOptions, *, stream: IO[str] | None = None) -> Rescor
         _note(options, stream, f"continuing after {resumed:,} rows already scored")
     if not checkpoint.complete:
         themes = (
-            _themes(source, layout, checkpoint, options) if options.themes else None
+            _themes(source, layout, checkpoint, options, stream)
+            if options.themes
+            else None
         )
         _score(source, layout, checkpoint, options, themes, stream)
         checkpoint.mark_complete()
@@ -209,7 +211,11 @@ def _fingerprint(
 
 
 def _themes(
-    source: Source, layout: Layout, checkpoint: Checkpoint, options: RescoreOptions
+    source: Source,
+    layout: Layout,
+    checkpoint: Checkpoint,
+    options: RescoreOptions,
+    stream: IO[str],
 ) -> ThemeModel:
     from nlp.embeddings import Embedder
     from service.rescore.themes import (
@@ -230,7 +236,25 @@ def _themes(
         texts, embedder=embedder, min_cluster_size=options.min_cluster_size
     )
     save_themes(model, path)
+    _note(options, stream, _theme_outcome(model, len(texts), options))
     return model
+
+
+_NO_THEMES = {
+    "no_text": "no usable text to fit on",
+    "too_few_texts": "fewer usable texts than --min-cluster-size {size}",
+    "no_themes": "the clustering found no group of --min-cluster-size {size} or more",
+}
+
+
+def _theme_outcome(model: ThemeModel, texts: int, options: RescoreOptions) -> str:
+    if model.status_ == "themed":
+        return f"themes: {len(model.themes_)} found in a sample of {texts:,} texts"
+    why = _NO_THEMES[model.status_].format(size=options.min_cluster_size)
+    return (
+        f"themes: none found in a sample of {texts:,} texts ({why}); every row "
+        "gets theme -1"
+    )
 
 
 def _score(

@@ -56,6 +56,8 @@ class Source:
         columns: The column names, in file order.
         size: Bytes, and ``mtime_ns``: modification time, to notice a changed file.
         total_rows: Records in the file when known without reading it (Parquet).
+        preamble_lines: Lines before the header that are not data: Excel's
+            ``sep=;`` hint line.
     """
 
     path: Path
@@ -66,6 +68,7 @@ class Source:
     size: int
     mtime_ns: int
     total_rows: int | None = None
+    preamble_lines: int = 0
 
     @property
     def progress_total(self) -> int:
@@ -127,18 +130,28 @@ def open_source(
         _check_codec(encoding)
     if fmt == "jsonl":
         columns = _jsonl_columns(path, encoding)
-        delimiter = None
+        delimiter, preamble = None, 0
     else:
         with _open_text(path, encoding) as f:
             sample = f.read(_SNIFF_CHARS)
-        delimiter = (
-            sniff.normalize_delimiter(delimiter)
-            if delimiter
-            else sniff.sniff_delimiter(sample, suffix=path.suffix)
-        )
-        columns = _csv_header(path, encoding, delimiter)
+        hinted = _excel_separator(sample)
+        preamble = 0 if hinted is None else 1
+        if delimiter:
+            delimiter = sniff.normalize_delimiter(delimiter)
+        elif hinted is not None:
+            delimiter = hinted
+        else:
+            delimiter = sniff.sniff_delimiter(sample, suffix=path.suffix)
+        columns = _csv_header(path, encoding, delimiter, preamble)
     return Source(
-        path, fmt, encoding, delimiter, columns, stat.st_size, stat.st_mtime_ns
+        path,
+        fmt,
+        encoding,
+        delimiter,
+        columns,
+        stat.st_size,
+        stat.st_mtime_ns,
+        preamble_lines=preamble,
     )
 
 
@@ -201,8 +214,21 @@ def iter_chunks(
 # Delimited text
 
 
-def _csv_header(path: Path, encoding: str, delimiter: str) -> tuple[str, ...]:
+_EXCEL_SEPARATOR = re.compile(r"\ufeff?sep=(.)\r?(?:\n|$)")
+
+
+def _excel_separator(sample: str) -> str | None:
+    """The delimiter named by Excel's ``sep=;`` first line, if the file has one."""
+    match = _EXCEL_SEPARATOR.match(sample)
+    return None if match is None else match.group(1)
+
+
+def _csv_header(
+    path: Path, encoding: str, delimiter: str, preamble: int
+) -> tuple[str, ...]:
     with _open_text(path, encoding) as f:
+        for _ in range(preamble):
+            f.readline()
         header = next((row for row in csv.reader(f, delimiter=delimiter) if row), None)
     if header is None:
         raise InputFileError(f"{path}: the file is empty; expected a header row")
@@ -227,17 +253,21 @@ def _csv_records(
         )
         # Strict, so that a quote that never closes is an error, not the rest of
         # the file read as one field; the reader goes on at the next line.
+        skipped = source.preamble_lines
+        for _ in range(skipped):
+            text.readline()
         rows = csv.reader(text, delimiter=source.delimiter, strict=True)
         next(rows, None)  # the header
         blank: list[str | None] = [None] * len(other_columns)
         while True:
-            first_line = rows.line_num + 1
+            first_line = skipped + rows.line_num + 1
             try:
                 row = next(rows)
             except StopIteration:
                 return
             except csv.Error as e:
-                yield _malformed(first_line, rows.line_num, str(e)), blank, raw.tell()
+                last_line = skipped + rows.line_num
+                yield _malformed(first_line, last_line, str(e)), blank, raw.tell()
                 continue
             if not row:
                 continue

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
-import math
 from pathlib import Path
 
 import pyarrow as pa
@@ -282,6 +282,22 @@ def test_rescore_fits_themes_on_a_sample(tmp_path: Path) -> None:
     assert sum(result.summary.themes.values()) == sum(t >= 0 for t in themes)
 
 
+def test_rescore_says_when_the_sample_is_too_small_for_themes(tmp_path: Path) -> None:
+    source = tmp_path / "few.csv"
+    _write_csv(source, [(str(i), t) for i, t in enumerate(REVIEWS[:4])])
+    options = RescoreOptions(
+        input=source, output=tmp_path / "out.parquet", workers=1, themes=True
+    )
+    stream = io.StringIO()
+    rescore(options, stream=stream)
+    assert (
+        "themes: none found in a sample of 4 texts (fewer usable texts than "
+        "--min-cluster-size 10); every row gets theme -1"
+    ) in stream.getvalue()
+    themes = pq.read_table(options.output).column("theme").to_pylist()
+    assert themes == [-1] * 4
+
+
 def test_cli_rescore_prints_the_summary(tmp_path: Path) -> None:
     source = tmp_path / "reviews.csv"
     _write_csv(source, [(f"id-{i}", t) for i, t in enumerate(REVIEWS)])
@@ -290,7 +306,7 @@ def test_cli_rescore_prints_the_summary(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("rows: 8 (7 scored, 1 unsupported language")
     assert "text column 'content', id column 'review_id'" in result.stderr
-    assert out.exists() and not math.isnan(out.stat().st_size)
+    assert out.exists() and out.stat().st_size > 0
 
 
 def test_cli_rescore_refuses_an_unknown_output_format(tmp_path: Path) -> None:

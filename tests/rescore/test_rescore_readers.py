@@ -320,3 +320,39 @@ def test_a_small_utf8_file_with_one_broken_byte_stays_utf8(tmp_path: Path) -> No
         + "3,Love it 😍\n".encode()
     )
     assert open_source(path).encoding == "utf-8"
+
+
+@pytest.mark.parametrize("bom", [False, True])
+def test_an_excel_separator_line_sets_the_delimiter_and_is_skipped(
+    tmp_path: Path, bom: bool
+) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes(
+        (codecs.BOM_UTF8 if bom else b"")
+        + b"sep=;\r\nid;content\r\n1;Fine, but slow\r\n"
+        + b'2;"x;y\r\nz"\r\n3;a;b\r\n4;ok\r\n'
+    )
+    source = open_source(path)
+    assert (source.delimiter, source.columns, source.preamble_lines) == (
+        ";",
+        ("id", "content"),
+        1,
+    )
+    texts, ids = _read_all(path)
+    assert ids == ["1", "2", "3", "4"]
+    assert texts == ["Fine, but slow", "x;y\r\nz", "a;b", "ok"]
+
+
+def test_an_excel_separator_line_counts_in_the_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_text("sep=,\nid,content,created\n1,one, two,2024-01-02\n")
+    texts, _ = _read_all(path)
+    problem = texts[0]
+    assert isinstance(problem, RecordProblem)
+    assert problem.message.startswith("line 3: 4 fields where the header has 3")
+
+
+def test_repeated_and_blank_column_names_are_numbered(tmp_path: Path) -> None:
+    path = tmp_path / "dupes.csv"
+    path.write_text("id,comment,,comment\n1,a,b,c\n")
+    assert open_source(path).columns == ("id", "comment", "column_3", "comment_4")
