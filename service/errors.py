@@ -23,6 +23,7 @@ with ``code: internal_error``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import math
@@ -50,6 +51,7 @@ __all__ = [
     "RequestTooLarge",
     "ServiceError",
     "Unauthorized",
+    "check_time_range",
     "error_body",
     "field_errors_from_pydantic",
     "install_error_handlers",
@@ -120,6 +122,21 @@ class InvalidInput(ServiceError):
     def field_errors(self) -> list[FieldError]:
         """Every field at fault."""
         return self.errors
+
+
+def check_time_range(since: dt.datetime | None, until: dt.datetime | None) -> None:
+    """Refuse a ``from``/``to`` query whose ``to`` is not later than its ``from``.
+
+    Raises:
+        InvalidInput: On ``to``, when both are given and ``to`` is not later.
+    """
+    if since is not None and until is not None and since >= until:
+        raise InvalidInput.single(
+            "to",
+            "invalid_value",
+            f"expected 'to' later than 'from' ({since.isoformat()}), got "
+            f"{until.isoformat()}",
+        )
 
 
 class Unauthorized(ServiceError):

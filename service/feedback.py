@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from service.api.schemas.analysis import AnalysisPublic, TurnIn
 from service.api.schemas.feedback import FeedbackPublic, FeedbackQuery, FeedbacksPublic
-from service.errors import InvalidInput, NotFound
+from service.errors import NotFound, check_time_range
 from service.storage.accounts import account_external_ids, get_account
 from service.storage.feedback import (
     FeedbackFilter,
@@ -69,13 +69,7 @@ def list_feedback_public(
         InvalidCursor: If ``query.cursor`` was not issued by the service.
         InvalidInput: If ``from`` is not before ``to``.
     """
-    if query.from_ and query.to and query.from_ >= query.to:
-        raise InvalidInput.single(
-            "to",
-            "invalid_value",
-            f"expected 'to' later than 'from' ({query.from_.isoformat()}), got "
-            f"{query.to.isoformat()}",
-        )
+    check_time_range(query.from_, query.to)
     account_uuid = None
     if query.account_id is not None:
         account = get_account(session, tenant_id, query.account_id)

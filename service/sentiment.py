@@ -36,7 +36,7 @@ from service.api.schemas.sentiment import (
     SentimentQuery,
     WindowPublic,
 )
-from service.errors import InvalidInput, NotFound
+from service.errors import InvalidInput, NotFound, check_time_range
 from service.storage.accounts import get_account
 from service.storage.models import utcnow
 from service.storage.sentiment import DailySums, ScoreSums, daily_sums, window_sums
@@ -255,13 +255,7 @@ def bucket_start(day: dt.date, bucket: str) -> dt.date:
 
 
 def _check_range(since: dt.datetime, until: dt.datetime) -> None:
-    if since >= until:
-        raise InvalidInput.single(
-            "to",
-            "invalid_value",
-            f"expected 'to' later than 'from' ({since.isoformat()}), got "
-            f"{until.isoformat()}",
-        )
+    check_time_range(since, until)
     if until - since > dt.timedelta(days=MAX_SPAN_DAYS):
         raise InvalidInput.single(
             "from",

@@ -23,7 +23,7 @@ from nlp.errors import NlpError
 from nlp.themes import TextEmbedder
 from service.api.schemas.themes import ThemeJobPublic, ThemeRefresh
 from service.auth import Caller
-from service.errors import InvalidInput, NotFound
+from service.errors import NotFound, check_time_range
 from service.storage.models import ThemeJob, ThemeJobStatus, utcnow
 from service.storage.themes import (
     FeedbackScope,
@@ -47,13 +47,7 @@ def queue_refresh(session: Session, caller: Caller, body: ThemeRefresh) -> Theme
     Raises:
         InvalidInput: If ``from`` is not before ``to``.
     """
-    if body.from_ and body.to and body.from_ >= body.to:
-        raise InvalidInput.single(
-            "to",
-            "invalid_value",
-            f"expected 'to' later than 'from' ({body.from_.isoformat()}), got "
-            f"{body.to.isoformat()}",
-        )
+    check_time_range(body.from_, body.to)
     job = add_job(
         session,
         caller.tenant_id,

@@ -33,7 +33,7 @@ from service.api.schemas.themes import (
     ThemesPublic,
     WeekCountPublic,
 )
-from service.errors import InvalidInput, NotFound
+from service.errors import NotFound, check_time_range
 from service.storage.accounts import account_external_ids, get_account
 from service.storage.feedback import get_feedback
 from service.storage.models import Segment, Theme, utcnow
@@ -217,13 +217,7 @@ def _scope(
     session: Session, tenant_id: uuid.UUID, query: ThemeQuery
 ) -> FeedbackScope | None:
     # None: the query names an account the tenant does not have, so nothing matches.
-    if query.from_ and query.to and query.from_ >= query.to:
-        raise InvalidInput.single(
-            "to",
-            "invalid_value",
-            f"expected 'to' later than 'from' ({query.from_.isoformat()}), got "
-            f"{query.to.isoformat()}",
-        )
+    check_time_range(query.from_, query.to)
     scope = FeedbackScope(
         since=query.from_, until=query.to, channel=query.channel, segment=query.segment
     )
