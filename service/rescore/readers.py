@@ -244,6 +244,7 @@ def _csv_records(
     source: Source, text_column: str, other_columns: Sequence[str]
 ) -> Iterator[tuple[object, list[str | None], int]]:
     assert source.encoding is not None and source.delimiter is not None
+    delimiter = source.delimiter
     index = {name: i for i, name in enumerate(source.columns)}
     wanted = [index[text_column], *(index[c] for c in other_columns)]
     _allow_long_fields()
@@ -251,49 +252,138 @@ def _csv_records(
         text = io.TextIOWrapper(
             raw, encoding=source.encoding, errors="surrogateescape", newline=""
         )
-        # Strict, so that a quote that never closes is an error, not the rest of
-        # the file read as one field; the reader goes on at the next line.
-        skipped = source.preamble_lines
-        for _ in range(skipped):
+        for _ in range(source.preamble_lines):
             text.readline()
-        rows = csv.reader(text, delimiter=source.delimiter, strict=True)
+        lines = _Lines(text, first_number=source.preamble_lines + 1)
+        # Strict, so that a quote that never closes is an error, not the rest of
+        # the file read as one field.
+        rows = csv.reader(lines, delimiter=delimiter, strict=True)
         next(rows, None)  # the header
-        blank: list[str | None] = [None] * len(other_columns)
         while True:
-            first_line = skipped + rows.line_num + 1
+            lines.start_record()
             try:
                 row = next(rows)
             except StopIteration:
                 return
-            except csv.Error as e:
-                last_line = skipped + rows.line_num
-                yield _malformed(first_line, last_line, str(e)), blank, raw.tell()
+            except (csv.Error, _RecordTooLong) as e:
+                # Only the record's first line is bad: the lines the reader took
+                # with it (a quote opened there and closed lines later, or never)
+                # are read again as records of their own.
+                first, taken = lines.record_start, lines.give_back_all_but_first()
+                others = _plain_cells(taken, wanted, delimiter)[1:]
+                problem = _malformed(first, len(taken), str(e))
+                yield problem, others, raw.tell()
                 continue
             if not row:
                 continue
             extra = row[len(source.columns) :]
             if any(cell.strip() for cell in extra):  # trailing empty cells are fine
                 if wanted[0] != len(source.columns) - 1:
-                    yield _too_wide(first_line, len(row), source), blank, raw.tell()
+                    others = [_sanitize(row[0]) if i == 0 else None for i in wanted]
+                    problem = _too_wide(lines.record_start, len(row), source)
+                    yield problem, others[1:], raw.tell()
                     continue
                 # The text is the last column: the unquoted delimiters are its own.
                 text_at = wanted[0]
-                row = [*row[:text_at], source.delimiter.join(row[text_at:])]
+                row = [*row[:text_at], delimiter.join(row[text_at:])]
             values = [row[i] if i < len(row) else None for i in wanted]
             others = [None if v is None else _sanitize(v) for v in values[1:]]
             yield values[0], others, raw.tell()
 
 
-def _malformed(first_line: int, last_line: int, reason: str) -> RecordProblem:
-    lines = (
-        f"line {first_line}"
-        if first_line >= last_line
-        else f"lines {first_line}-{last_line}"
-    )
+_RECORD_MAX_LINES = 10_000
+_RECORD_MAX_CHARS = 32 * 1024 * 1024
+
+
+_TOO_LONG = "a quoted field runs over more than"
+
+
+class _RecordTooLong(Exception):
+    """A record runs over too many lines: a quote that never closes, in practice."""
+
+
+class _Lines:
+    """The lines of a text stream for ``csv.reader``, numbered from 1.
+
+    It remembers the lines of the record being read, so that after a parse error
+    all but the first can be handed out again, and it stops a record that grows
+    past :data:`_RECORD_MAX_LINES` lines or :data:`_RECORD_MAX_CHARS` characters,
+    so that memory stays bounded whatever the file.
+    """
+
+    def __init__(self, text: io.TextIOWrapper, *, first_number: int) -> None:
+        self._text = text
+        self._returned: list[str] = []  # a stack: the next line is last
+        self._next_number = first_number
+        self._taken: list[str] = []
+        self._taken_chars = 0
+        self.record_start = first_number
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if len(self._taken) >= _RECORD_MAX_LINES or (
+            self._taken_chars >= _RECORD_MAX_CHARS
+        ):
+            size = (
+                f"{len(self._taken):,} lines"
+                if len(self._taken) >= _RECORD_MAX_LINES
+                else f"{self._taken_chars:,} characters"
+            )
+            raise _RecordTooLong(f"{_TOO_LONG} {size}")
+        line = self._returned.pop() if self._returned else self._text.readline()
+        if not line:
+            raise StopIteration
+        self._next_number += 1
+        self._taken.append(line)
+        self._taken_chars += len(line)
+        return line
+
+    def start_record(self) -> None:
+        """Mark where the next record begins."""
+        self.record_start = self._next_number
+        self._taken, self._taken_chars = [], 0
+
+    def give_back_all_but_first(self) -> list[str]:
+        """Hand the current record's lines after its first out again.
+
+        Returns:
+            The lines the record had taken (the first one stays consumed).
+        """
+        taken = self._taken
+        self._returned.extend(reversed(taken[1:]))
+        self._next_number = self.record_start + 1
+        return taken
+
+
+def _plain_cells(
+    taken: list[str], wanted: Sequence[int], delimiter: str
+) -> list[str | None]:
+    """The wanted cells of a bad record's first line that need no CSV parsing.
+
+    A cell is kept when no quote character appears up to and including it, where
+    splitting on the delimiter reads it exactly as a CSV reader would.
+    """
+    if not taken:
+        return [None] * len(wanted)
+    cells = taken[0].rstrip("\r\n").split(delimiter)
+    plain = 0
+    while plain < len(cells) and '"' not in cells[plain]:
+        plain += 1
+    return [_sanitize(cells[i]) if i < plain else None for i in wanted]
+
+
+def _malformed(line: int, lines_taken: int, reason: str) -> RecordProblem:
     if reason == "unexpected end of data":
-        reason = "a quoted field never closes before the end of the file"
+        reason = "a quoted field opened on this line never closes"
+    elif lines_taken > 1 and not reason.startswith(_TOO_LONG):
+        last = line + lines_taken - 1
+        reason = f"a quoted field opened on this line runs into line {last}"
+    again = "; the lines after it were read on their own" if lines_taken > 1 else ""
     return RecordProblem(
-        "invalid_record", f"{lines}: not valid CSV ({reason}); fix the quoting there"
+        "invalid_record",
+        f"line {line}: not valid CSV ({reason}){again}; fix the quoting there",
     )
 
 

@@ -267,7 +267,7 @@ def test_a_row_wider_than_the_header_is_a_bad_record(tmp_path: Path) -> None:
     )
     texts, ids = _read_all(path)
 
-    assert ids == [None, "2", "3"]
+    assert ids == ["1", "2", "3"]  # a bad record keeps its first cell
     problem = texts[0]
     assert isinstance(problem, RecordProblem) and problem.code == "invalid_record"
     assert problem.message == (
@@ -282,16 +282,55 @@ def test_a_quote_that_never_closes_is_one_bad_record_not_silence(
 ) -> None:
     path = tmp_path / "unterminated.csv"
     path.write_text('id,content\n1,"ok one"\n2,"He said ""hi"" and left\n3,third\n')
-    texts, _ = _read_all(path)
+    texts, ids = _read_all(path)
 
-    assert texts[0] == "ok one"
-    assert len(texts) == 2
+    assert ids == ["1", "2", "3"]
+    assert texts[0] == "ok one" and texts[2] == "third"
     problem = texts[1]
     assert isinstance(problem, RecordProblem)
     assert problem.message == (
-        "lines 3-4: not valid CSV (a quoted field never closes before the end of "
-        "the file); fix the quoting there"
+        "line 3: not valid CSV (a quoted field opened on this line never closes); "
+        "the lines after it were read on their own; fix the quoting there"
     )
+
+
+def test_a_quote_closed_lines_later_costs_only_its_own_line(tmp_path: Path) -> None:
+    path = tmp_path / "late.csv"
+    path.write_text(
+        'id,content\n1,ok\n2,"opened here\n3,good\n4,"closed" late\n'
+        '5,"two\nlines"\n6,fine\n'
+    )
+    texts, ids = _read_all(path)
+
+    assert ids == ["1", "2", "3", "4", "5", "6"]
+    assert [texts[0], texts[2], texts[4], texts[5]] == [
+        "ok",
+        "good",
+        "two\nlines",
+        "fine",
+    ]
+    first, second = texts[1], texts[3]
+    assert isinstance(first, RecordProblem) and isinstance(second, RecordProblem)
+    assert first.message.startswith(
+        "line 3: not valid CSV (a quoted field opened on this line runs into line 5)"
+    )
+    assert second.message.startswith("line 5: not valid CSV (")
+
+
+def test_a_quoted_field_over_the_line_limit_is_cut_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.rescore import readers
+
+    monkeypatch.setattr(readers, "_RECORD_MAX_LINES", 5)
+    path = tmp_path / "long.csv"
+    path.write_text('id,content\n1,"' + "line\n" * 8 + '"\n2,after\n')
+    texts, ids = _read_all(path)
+
+    problem = texts[0]
+    assert isinstance(problem, RecordProblem)
+    assert problem.message.startswith("line 2: not valid CSV (a quoted field runs over")
+    assert texts[-1] == "after" and ids[-1] == "2"
 
 
 @pytest.mark.parametrize(
