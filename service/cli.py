@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -526,7 +527,13 @@ def rescore_command(
         restart=restart,
         quiet=quiet,
     )
-    typer.echo(_run_rescore(options))
+    summary = _run_rescore(options)
+    if _AS_CONSOLE_SCRIPT:
+        # The output is in place: a Ctrl-C from now on (while the summary prints,
+        # or while worker threads wind down at exit) must not turn it into a
+        # failure.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    typer.echo(summary)
 
 
 def _run_rescore(options: Any) -> str:
@@ -554,8 +561,13 @@ def _run_rescore(options: Any) -> str:
             raise typer.Exit(code=130) from None  # the shell's code for SIGINT
 
 
+_AS_CONSOLE_SCRIPT = False
+
+
 def main() -> None:
     """Entry point of the console script."""
+    global _AS_CONSOLE_SCRIPT
+    _AS_CONSOLE_SCRIPT = True
     app()
 
 

@@ -77,14 +77,18 @@ class Checkpoint:
 
         Raises:
             ResumeError: If saved progress has another fingerprint and
-                ``restart`` is false.
+                ``restart`` is false, if it is damaged, or if ``folder`` holds
+                files that are not saved progress (never deleted).
         """
+        manifest = folder / _MANIFEST
+        if folder.exists():
+            _check_is_state_folder(folder)
         if restart and folder.exists():
             shutil.rmtree(folder)
         checkpoint = cls(folder, fingerprint)
-        manifest = folder / _MANIFEST
         if manifest.exists():
-            checkpoint._load(json.loads(manifest.read_text()))
+            checkpoint._load(_read_manifest(manifest))
+            checkpoint._check_parts()
         else:
             folder.mkdir(parents=True, exist_ok=True)
             checkpoint._save()
@@ -134,11 +138,18 @@ class Checkpoint:
                 f"{manifest.get('version')!r}, expected {MANIFEST_VERSION!r}; "
                 "pass --restart to start over"
             )
-        saved = manifest["fingerprint"]
+        try:
+            saved = dict(manifest["fingerprint"])
+            parts = [Part(**p) for p in manifest["parts"]]
+        except (KeyError, TypeError, ValueError) as e:
+            why = f"missing or malformed entries: {e}"
+            raise _damaged(self.folder / _MANIFEST, why) from None
         changed = sorted(
-            k
-            for k in set(saved) | set(self.fingerprint)
-            if saved.get(k) != self.fingerprint.get(k)
+            {
+                _DESCRIBED.get(k, k)
+                for k in set(saved) | set(self.fingerprint)
+                if saved.get(k) != self.fingerprint.get(k)
+            }
         )
         if changed:
             raise ResumeError(
@@ -146,11 +157,28 @@ class Checkpoint:
                 f"other arguments (differs: {', '.join(changed)}); run again with "
                 "the same arguments, or pass --restart to start over"
             )
-        self.parts = [Part(**p) for p in manifest["parts"]]
+        self.parts = parts
         self.complete = bool(manifest.get("complete"))
         logger.info(
             "resuming after %d rows in %d parts", self.rows_done, len(self.parts)
         )
+
+    def _check_parts(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        for part in self.parts:
+            path = self.folder / part.name
+            try:
+                rows = pq.read_metadata(path).num_rows
+            except FileNotFoundError:
+                raise _damaged(path, "the file is missing") from None
+            except (OSError, pa.ArrowException) as e:
+                raise _damaged(path, f"not a readable Parquet file: {e}") from None
+            if rows != part.rows:
+                raise _damaged(
+                    path, f"{rows} rows where the manifest lists {part.rows}"
+                )
 
     def _save(self) -> None:
         manifest = {
@@ -174,6 +202,63 @@ class Checkpoint:
         for path in self.folder.iterdir():
             if path.name.startswith("part-") and path.name not in listed:
                 path.unlink()
+
+
+# Fingerprint entries as a user would name them.
+_DESCRIBED = {
+    "input": "the input file",
+    "input_size": "the input file's contents",
+    "input_mtime_ns": "the input file's contents",
+    "text_column": "--text-column",
+    "id_column": "--id-column",
+    "time_column": "--time-column",
+    "account_column": "--account-column",
+    "encoding": "--encoding",
+    "delimiter": "--delimiter",
+    "themes": "--themes",
+    "theme_sample": "--theme-sample",
+    "min_cluster_size": "--min-cluster-size",
+    "max_chars": "--max-chars",
+    "model_version": "the model version",
+}
+
+# What a state folder may hold besides part files: see Checkpoint and job.py.
+_STATE_FILES = {_MANIFEST, _MANIFEST + ".tmp", "themes.pickle", "themes.pickle.tmp"}
+
+
+def _check_is_state_folder(folder: Path) -> None:
+    if not folder.is_dir():
+        raise ResumeError(
+            f"{folder} exists and is not a folder of saved progress; move it away "
+            "or choose another --out"
+        )
+    foreign = [
+        p.name
+        for p in folder.iterdir()
+        if p.name not in _STATE_FILES and not p.name.startswith("part-")
+    ]
+    if foreign:
+        named = ", ".join(sorted(foreign)[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise ResumeError(
+            f"{folder} holds files that are not saved progress ({named}); move them "
+            "away or choose another --out"
+        )
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise _damaged(path, f"not readable JSON: {e}") from None
+    if not isinstance(manifest, dict):
+        raise _damaged(path, "not a JSON object")
+    return manifest
+
+
+def _damaged(path: Path, why: str) -> ResumeError:
+    return ResumeError(
+        f"{path}: saved progress is damaged ({why}); pass --restart to start over"
+    )
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -28,7 +28,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from service.rescore import sniff
 from service.rescore.checkpoint import Checkpoint, state_folder
-from service.rescore.errors import EngineError, RescoreError
+from service.rescore.errors import EngineError, RescoreError, ResumeError
 from service.rescore.options import ENGINES, RescoreOptions
 from service.rescore.progress import Progress, make_progress
 from service.rescore.readers import (
@@ -179,7 +179,8 @@ def _check_output(options: RescoreOptions) -> str:
     fresh = not state_folder(options.output).exists()
     if options.output.exists() and fresh and not options.restart:
         raise RescoreError(
-            f"{options.output} exists; pass --restart to score the input again and "
+            f"{options.output} exists (a finished run's output, or another file) "
+            "and nothing was scored; pass --restart to score the input again and "
             "replace it, or choose another --out"
         )
     if not options.output.parent.is_dir():
@@ -228,7 +229,13 @@ def _themes(
     path = checkpoint.folder / _THEMES_FILE
     embedder = Embedder.load(threads=options.threads)
     if path.exists():
-        return load_themes(path, embedder=embedder)
+        try:
+            return load_themes(path, embedder=embedder)
+        except Exception as e:  # a damaged pickle fails in many ways
+            raise ResumeError(
+                f"{path}: the saved theme model is damaged ({type(e).__name__}); "
+                "pass --restart to start over"
+            ) from None
     texts = sample_texts(
         source, layout.text, size=options.theme_sample, max_chars=options.max_chars
     )

@@ -248,7 +248,9 @@ def test_rescore_refuses_to_overwrite_or_resume_with_other_arguments(
     source = tmp_path / "reviews.csv"
     _write_csv(source, [(f"id-{i}", t) for i, t in enumerate(REVIEWS)])
     options, _ = _run(tmp_path, source)
-    with pytest.raises(RescoreError, match="exists; pass --restart"):
+    with pytest.raises(
+        RescoreError, match=r"exists .* nothing was scored; pass --rest"
+    ):
         rescore(options)
     state = state_folder(options.output)
     state.mkdir()

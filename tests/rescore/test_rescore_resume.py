@@ -19,6 +19,7 @@ import pytest
 from nlp.analysis import Analyzer
 from service.rescore import RescoreOptions, rescore
 from service.rescore.checkpoint import Checkpoint, state_folder
+from service.rescore.errors import ResumeError
 
 _CLI = Path(sys.executable).parent / "feedback-miner"
 _OPENINGS = [
@@ -161,3 +162,68 @@ def test_rescore_resumes_in_process_after_a_partial_run(tmp_path: Path) -> None:
     assert result.summary.rows_this_run == 20
     with out.open(encoding="utf-8") as f:
         assert [r["ticket_id"] for r in csv.DictReader(f)] == ids
+
+
+def _saved_progress(tmp_path: Path) -> Path:
+    folder = tmp_path / "out.parquet.partial"
+    checkpoint = Checkpoint.open(folder, {"input": "a.csv"})
+    checkpoint.add(pa.table({"__row": [0, 1]}))
+    checkpoint.add(pa.table({"__row": [2, 3]}))
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("damage", "named", "why"),
+    [
+        ("cut manifest", "manifest.json", "not readable JSON"),
+        ("manifest list", "manifest.json", "not a JSON object"),
+        ("manifest parts", "manifest.json", "missing or malformed entries"),
+        ("cut part", "part-000001.parquet", "not a readable Parquet file"),
+        ("deleted part", "part-000001.parquet", "the file is missing"),
+        ("other part", "part-000001.parquet", "3 rows where the manifest lists 2"),
+    ],
+)
+def test_damaged_progress_is_named_with_a_way_out(
+    tmp_path: Path, damage: str, named: str, why: str
+) -> None:
+    folder = _saved_progress(tmp_path)
+    manifest, part = folder / "manifest.json", folder / "part-000001.parquet"
+    if damage == "cut manifest":
+        manifest.write_text(manifest.read_text()[:40])
+    elif damage == "manifest list":
+        manifest.write_text("[]")
+    elif damage == "manifest parts":
+        saved = json.loads(manifest.read_text())
+        saved["parts"] = [{"name": "part-000000.parquet"}]
+        manifest.write_text(json.dumps(saved))
+    elif damage == "cut part":
+        part.write_bytes(part.read_bytes()[:100])
+    elif damage == "deleted part":
+        part.unlink()
+    else:
+        pq.write_table(pa.table({"__row": [2, 3, 4]}), part)
+
+    with pytest.raises(ResumeError) as caught:
+        Checkpoint.open(folder, {"input": "a.csv"})
+    message = str(caught.value)
+    assert message.startswith(f"{folder / named}: saved progress is damaged ({why}")
+    assert message.endswith("pass --restart to start over")
+    assert Checkpoint.open(folder, {"input": "a.csv"}, restart=True).rows_done == 0
+
+
+def test_a_progress_folder_with_other_files_is_never_deleted(tmp_path: Path) -> None:
+    folder = tmp_path / "out.parquet.partial"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    for restart in (False, True):
+        with pytest.raises(ResumeError, match=r"holds files that are not saved prog"):
+            Checkpoint.open(folder, {"input": "a.csv"}, restart=restart)
+    assert (folder / "notes.txt").read_text() == "mine"
+
+
+def test_changed_arguments_are_named_as_the_user_knows_them(tmp_path: Path) -> None:
+    _saved_progress(tmp_path)
+    changed = {"input": "a.csv", "input_size": 9, "input_mtime_ns": 1, "max_chars": 5}
+    with pytest.raises(ResumeError) as caught:
+        Checkpoint.open(tmp_path / "out.parquet.partial", changed)
+    assert "(differs: --max-chars, the input file's contents)" in str(caught.value)
