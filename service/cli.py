@@ -155,6 +155,14 @@ def themes(
     min_cluster_size: Annotated[
         int, typer.Option(min=2, help="Fewest texts a theme may have.")
     ] = 10,
+    max_chars: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=1_000_000,
+            help="Longer texts are listed as problems, not themed.",
+        ),
+    ] = 20_000,
     out: Annotated[
         Path | None, typer.Option(help="Write the JSON report here, not to stdout.")
     ] = None,
@@ -177,6 +185,7 @@ def themes(
             time_column=time_column,
             encoding=encoding,
             delimiter=delimiter,
+            max_chars=max_chars,
         )
     except ExportError as e:
         _fail(str(e))

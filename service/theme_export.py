@@ -34,14 +34,22 @@ from nlp.themes import Emergence, ThemeModel, compare_windows, window_counts
 from nlp.themes import weekly_counts as count_weeks
 from service.redaction import Redactor
 
-__all__ = ["WINDOW_DAYS", "ExportError", "RowProblem", "read_export", "theme_report"]
+__all__ = [
+    "MAX_CHARS",
+    "WINDOW_DAYS",
+    "ExportError",
+    "RowProblem",
+    "read_export",
+    "theme_report",
+]
 
 logger = logging.getLogger(__name__)
 
 WINDOW_DAYS = 28
 _BATCH = 256  # texts per encoder call when scoring the emotion and polarity mix
-# Far above any review or ticket; a longer text is listed as a problem.
-_MAX_CHARS = 1_000_000
+# Far above any review or ticket (rescore's default too); a longer text is listed
+# as a problem.
+MAX_CHARS = 20_000
 
 
 class ExportError(Exception):
@@ -71,6 +79,7 @@ def read_export(
     time_column: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    max_chars: int = MAX_CHARS,
 ) -> tuple[list[str], list[dt.datetime | None], list[RowProblem]]:
     """Read the text (and time) column of an export, as ``feedback-miner rescore``
     reads it: CSV or TSV with any delimiter and encoding, JSON Lines or Parquet.
@@ -81,6 +90,7 @@ def read_export(
         time_column: The column of ISO 8601 times, if any.
         encoding: The text encoding, when known; detected otherwise.
         delimiter: The delimiter of delimited text; sniffed otherwise.
+        max_chars: Longer texts are problems (``text_too_long``), not themed.
 
     Returns:
         The usable texts, their times (None where absent or unreadable), and the
@@ -110,7 +120,7 @@ def read_export(
         for offset, value in enumerate(chunk.texts):
             number = chunk.first_row + offset + 1
             text, code, message = check_text(
-                value, max_chars=_MAX_CHARS, encoding=source.encoding
+                value, max_chars=max_chars, encoding=source.encoding
             )
             if text is None:
                 where = "record" if code == "invalid_record" else text_column

@@ -291,7 +291,8 @@ def test_cli_themes_reads_what_rescore_reads(tmp_path: Path) -> None:
         (len(texts) + 1, "record")
     ]
     assert reports[1]["problems"][0]["reason"].startswith(
-        "invalid_record: not valid JSON: Unterminated string starting at column 13"
+        f"invalid_record: line {len(texts) + 1}: not valid JSON: Unterminated string "
+        "starting at column 13"
     )
 
 
@@ -454,3 +455,17 @@ def test_cli_themes_says_why_a_small_export_has_no_themes(tmp_path: Path) -> Non
         f"0 themes (fewer texts than --min-cluster-size 10), 0 rows skipped: {out}\n"
     )
     assert json.loads(out.read_text())["status"] == "too_few_texts"
+
+
+def test_cli_themes_max_chars_is_an_option_it_names(tmp_path: Path) -> None:
+    export = tmp_path / "long.csv"
+    export.write_text("comment\n" + "word " * 30 + "\nshort one\n")
+    result = runner.invoke(
+        app, ["themes", str(export), "--text-column", "comment", "--max-chars", "100"]
+    )
+    assert result.exit_code == 0, result.output
+    [problem] = json.loads(result.stdout)["problems"]
+    assert problem["row"] == 1
+    assert problem["reason"] == (
+        "text_too_long: the text is 150 characters; the limit is 100 (--max-chars)"
+    )

@@ -36,6 +36,7 @@ __all__ = [
     "RecordProblem",
     "Source",
     "iter_chunks",
+    "kind_of",
     "open_source",
     "sample_values",
 ]
@@ -429,12 +430,13 @@ def _jsonl_records(
     assert source.encoding is not None
     with source.path.open("rb") as raw:
         text = io.TextIOWrapper(raw, encoding=source.encoding, errors="surrogateescape")
-        for line in text:
+        for number, line in enumerate(text, start=1):
             if not line.strip():
                 continue
             record = _json_object(line.rstrip("\r\n"))
             if isinstance(record, RecordProblem):
-                yield record, [None] * len(other_columns), raw.tell()
+                problem = RecordProblem(record.code, f"line {number}: {record.message}")
+                yield problem, [None] * len(other_columns), raw.tell()
                 continue
             others = [_as_string(record.get(c)) for c in other_columns]
             yield record.get(text_column), others, raw.tell()
@@ -449,9 +451,27 @@ def _json_object(line: str) -> dict[str, Any] | RecordProblem:
         )
     if not isinstance(record, dict):
         return RecordProblem(
-            "invalid_record", f"expected a JSON object, got {type(record).__name__}"
+            "invalid_record", f"expected a JSON object, got {kind_of(record)}"
         )
     return record
+
+
+def kind_of(value: object) -> str:
+    """Name the kind of a cell's value as a user knows it: "a number", "a list"."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    name = type(value).__name__
+    return f"a {name}" if name[:1].lower() not in "aeiou" else f"an {name}"
 
 
 def _as_string(value: object) -> str | None:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from service.rescore.readers import RawChunk, RecordProblem
+from service.rescore.readers import RawChunk, RecordProblem, kind_of
 from service.rescore.scoring import ROW, TEXT, result_names
 
 if TYPE_CHECKING:
@@ -88,11 +88,9 @@ def check_text(
         return None, value.code, value.message
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None, "missing_text", "no text: the cell is empty, null or NaN"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)
     if not isinstance(value, str):
-        kind = type(value).__name__
-        return None, "invalid_type", f"expected text, got a {kind}"
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        return None, "invalid_type", f"expected text, got {kind_of(value)} ({shown})"
     stripped = value.strip()
     if stripped.lower() in _PLACEHOLDERS:
         return None, "missing_text", f"no text: the cell holds {stripped!r}"

@@ -122,6 +122,9 @@ def detect_encoding(path: Path) -> str:
         if head.startswith(bom):
             return name
     sample = _spread_sample(path)
+    utf16 = _utf16_without_bom(sample)
+    if utf16 is not None:
+        return utf16
     text = sample.decode("utf-8", errors="surrogateescape")
     invalid = len(_SURROGATES.findall(text))
     multibyte = sum(1 for ch in text if ord(ch) > 0x7F) - invalid
@@ -130,13 +133,40 @@ def detect_encoding(path: Path) -> str:
     # "undecodable"), not a legacy file.
     if invalid == 0 or (multibyte > 0 and invalid <= multibyte):
         return "utf-8"
-    return _legacy_encoding(path, sample)
+    return _legacy_encoding(
+        path, sample, utf8_nearly=invalid <= max(8, len(sample) / 100)
+    )
 
 
-def _legacy_encoding(path: Path, sample: bytes) -> str:
+def _utf16_without_bom(sample: bytes) -> str | None:
+    # Text in UTF-16 without a byte-order mark: mostly ASCII, so every other byte
+    # is NUL, on the odd positions for little-endian and the even ones for big.
+    pairs = len(sample) // 2
+    if pairs < 4:
+        return None
+    odd_nul = sample[1 : 2 * pairs : 2].count(0)
+    even_nul = sample[0 : 2 * pairs : 2].count(0)
+    for nuls, others, name in (
+        (odd_nul, even_nul, "utf-16-le"),
+        (even_nul, odd_nul, "utf-16-be"),
+    ):
+        if nuls >= 0.6 * pairs and others <= 0.05 * pairs:
+            try:
+                sample[: 2 * pairs].decode(name)
+            except UnicodeDecodeError:
+                continue
+            return name
+    return None
+
+
+def _legacy_encoding(path: Path, sample: bytes, *, utf8_nearly: bool) -> str:
     from charset_normalizer import from_bytes
 
     matches = list(from_bytes(sample))
+    if not matches and utf8_nearly:
+        # Nothing else fits and the broken bytes are few: UTF-8, whose broken
+        # rows become "undecodable" rows.
+        return "utf-8"
     if not matches:
         raise InputFileError(
             f"{path}: cannot tell the text encoding; name it with --encoding "

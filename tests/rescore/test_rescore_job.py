@@ -182,10 +182,11 @@ def test_rescore_bad_rows_in_json_lines_and_parquet(tmp_path: Path) -> None:
     jsonl.write_text(
         '{"id": 1, "text": "Love it"}\n{"id": 2, "text": null}\nnot json\n'
         '{"id": 4, "text": NaN}\n{"id": 5, "text": {"a": 1}}\n{"id": 6}\n'
+        '\n{"id": 8, "text": 12345}\n["a"]\n'
     )
     options, _ = _run(tmp_path, jsonl, out="jsonl.parquet")
     table = pq.read_table(options.output)
-    assert table.column("id").to_pylist() == ["1", "2", None, "4", "5", "6"]
+    assert table.column("id").to_pylist() == ["1", "2", None, "4", "5", "6", "8", None]
     assert table.column("error").to_pylist() == [
         None,
         "missing_text",
@@ -193,7 +194,14 @@ def test_rescore_bad_rows_in_json_lines_and_parquet(tmp_path: Path) -> None:
         "missing_text",
         "invalid_type",
         "missing_text",
+        "invalid_type",
+        "invalid_record",
     ]
+    messages = table.column("error_message").to_pylist()
+    assert messages[2].startswith("line 3: not valid JSON: Expecting value")
+    assert messages[4] == "expected text, got an object ({'a': 1})"
+    assert messages[6] == "expected text, got a number (12345)"
+    assert messages[7] == "line 9: expected a JSON object, got a list"
     parquet = tmp_path / "bad.parquet"
     pq.write_table(
         pa.table({"id": [10, 11, 12], "text": ["Love it", None, " "]}), parquet
@@ -202,6 +210,11 @@ def test_rescore_bad_rows_in_json_lines_and_parquet(tmp_path: Path) -> None:
     table = pq.read_table(options.output)
     assert table.schema.field("id").type == pa.int64()
     assert table.column("error").to_pylist() == [None, "missing_text", "empty_text"]
+    numbers = tmp_path / "numbers.parquet"
+    pq.write_table(pa.table({"id": [1, 2], "text": [1.5, None]}), numbers)
+    options, _ = _run(tmp_path, numbers, out="numbers.out.parquet")
+    table = pq.read_table(options.output)
+    assert table.column("error").to_pylist() == ["invalid_type", "missing_text"]
 
 
 def test_rescore_numbers_rows_without_an_id_column(tmp_path: Path) -> None:

@@ -395,3 +395,27 @@ def test_repeated_and_blank_column_names_are_numbered(tmp_path: Path) -> None:
     path = tmp_path / "dupes.csv"
     path.write_text("id,comment,,comment\n1,a,b,c\n")
     assert open_source(path).columns == ("id", "comment", "column_3", "comment_4")
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_detected(
+    tmp_path: Path, codec: str
+) -> None:
+    path = tmp_path / "no_bom.csv"
+    path.write_bytes(_delimited(",", codec))
+    texts, ids = _read_all(path)
+    assert open_source(path).encoding == codec
+    assert ids == ["r1", "r2", "r3"]
+    assert texts == [text for _, text, _ in ROWS]
+
+
+def test_a_few_junk_bytes_in_a_small_file_are_row_errors_not_a_refusal(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "junk.csv"
+    path.write_bytes(b"id,content\n1,hello\n2,\x00\x01\xff\xfe bad\n3,ok fine\n")
+    assert open_source(path).encoding == "utf-8"
+    texts, ids = _read_all(path)
+    assert ids == ["1", "2", "3"]
+    assert texts[0] == "hello" and texts[2] == "ok fine"
+    assert "\udcff" in str(texts[1])  # kept as a marker; rows.py flags the row
