@@ -11,8 +11,9 @@ Terms come from a :class:`TermAnalyzer`: :class:`SpacyTerms` (lemmas of nouns,
 verbs, adjectives and proper nouns, plus adjective-noun phrases found from the
 tags, without the parser) or :class:`RegexTerms` (lower-cased words and word pairs,
 no lemmas), the fallback where spaCy is not wanted. English stop words are never
-terms, and a theme whose texts hold no other word is named ``"untitled theme N"``,
-so a label is never empty and never made of stop words.
+terms, and a theme whose texts hold no other word is named ``"untitled theme N"``
+(N its number), so a label is never empty and never made of stop words; a label
+that an earlier theme already has gets ``" (theme N)"`` after it.
 """
 
 from __future__ import annotations
@@ -187,7 +188,8 @@ class CTfidfLabeler:
             refined = {t: s * closeness.get(t, 0.0) for t, s in scores[k].items()}
             ranked = sorted(refined, key=lambda t: (-refined[t], t))
             self.terms_.append(ranked[: self.top_n])
-            self.labels_.append(_name(self.terms_[-1]) or f"untitled theme {k + 1}")
+            self.labels_.append(_name(self.terms_[-1]) or f"untitled theme {k}")
+        self.labels_ = _distinct(self.labels_)
         return self
 
 
@@ -228,6 +230,19 @@ def _closeness(
             sums[term] = sums.get(term, 0.0) + max(float(similarity), 0.0)
             seen[term] += 1
     return {term: sums[term] / seen[term] for term in sums}
+
+
+def _distinct(labels: list[str]) -> list[str]:
+    # Two themes of one word ("good") can rank the same terms first; the later
+    # one is told apart by its number, so that no two themes share a label.
+    seen: set[str] = set()
+    distinct = []
+    for k, label in enumerate(labels):
+        if label in seen:
+            label = f"{label} (theme {k})"
+        seen.add(label)
+        distinct.append(label)
+    return distinct
 
 
 def _name(terms: list[str]) -> str:

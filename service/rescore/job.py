@@ -98,6 +98,7 @@ def rescore(options: RescoreOptions, *, stream: IO[str] | None = None) -> Rescor
     resumed = checkpoint.rows_done
     if resumed:
         _note(options, stream, f"continuing after {resumed:,} rows already scored")
+    themes = None
     if not checkpoint.complete:
         themes = (
             _themes(source, layout, checkpoint, options, stream)
@@ -107,6 +108,9 @@ def rescore(options: RescoreOptions, *, stream: IO[str] | None = None) -> Rescor
         _score(source, layout, checkpoint, options, themes, stream)
         checkpoint.mark_complete()
     result = _finish(checkpoint, layout, options, fmt)
+    if themes is not None and themes.status_ != "themed":
+        why = _NO_THEMES[themes.status_].format(size=options.min_cluster_size)
+        result.summary.theme_note = f"none ({why}); every row has theme -1"
     result.resumed_rows = resumed
     result.summary.elapsed_s = time.monotonic() - started
     result.summary.rows_this_run = result.summary.rows - resumed
@@ -250,7 +254,7 @@ def _themes(
 _NO_THEMES = {
     "no_text": "no usable text to fit on",
     "too_few_texts": "fewer usable texts than --min-cluster-size {size}",
-    "no_themes": "the clustering found no group of --min-cluster-size {size} or more",
+    "no_themes": "no group of --min-cluster-size {size} or more similar texts",
 }
 
 

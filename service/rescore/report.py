@@ -45,6 +45,7 @@ def render_html(summary: Summary, *, title: str) -> str:
             else f"{summary.mean_polarity_score:+.3f}"
         ),
         "rate of this run": f"{rate:,.0f} rows/s" if rate else "n/a",
+        **({"themes": summary.theme_note} if summary.theme_note else {}),
         "written": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         **summary.outputs,
     }

@@ -5,11 +5,11 @@ file, when its text is:
 
 ===================  ===========================================================
 ``missing_text``     absent, null, NaN, or a placeholder (``nan``, ``null``, ``N/A``)
-``empty_text``       empty or only whitespace
+``empty_text``       empty, or only whitespace and invisible characters
 ``undecodable``      holding bytes that are not valid in the file's encoding
 ``text_too_long``    longer than ``max_chars`` (the analyzer reads long texts in
                      pieces, so the limit is about cost, not correctness)
-``invalid_type``     not text (a JSON object or list)
+``invalid_type``     not text (a number, a boolean, a JSON object or list)
 ``invalid_record``   the whole record could not be parsed (a line that is not JSON,
                      a quote that never closes, more fields than the header)
 ===================  ===========================================================
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -76,6 +77,11 @@ class Layout:
         return [*first, *result_names(themes=self.themes)]
 
 
+# Unicode categories that show nothing: format (zero-width space, joiners, BOM),
+# control, and separators.
+_INVISIBLE = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp"})
+
+
 def check_text(
     value: object, *, max_chars: int, encoding: str | None
 ) -> tuple[str | None, str | None, str | None]:
@@ -94,8 +100,12 @@ def check_text(
     stripped = value.strip()
     if stripped.lower() in _PLACEHOLDERS:
         return None, "missing_text", f"no text: the cell holds {stripped!r}"
-    if not stripped:
-        return None, "empty_text", "the text is empty or only whitespace"
+    if not stripped or all(unicodedata.category(c) in _INVISIBLE for c in stripped):
+        return (
+            None,
+            "empty_text",
+            "the text is empty or only whitespace and invisible characters",
+        )
     bad = _SURROGATE.search(value)
     if bad is not None:
         where = f"at character {bad.start():,}"

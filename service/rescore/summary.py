@@ -36,6 +36,7 @@ class Summary:
         cs_emotions: Rows per customer-success emotion, most first.
         languages: Rows per detected language (the ten most common).
         themes: Rows per theme label (the ten largest; outliers not counted).
+        theme_note: Why a run asked for themes has none, else None.
         elapsed_s: Wall time of this run (a resumed run counts only its own).
         rows_this_run: Rows scored by this run, for the rate.
         outputs: What was written: output, error report, HTML report.
@@ -50,6 +51,7 @@ class Summary:
     cs_emotions: dict[str, int] = field(default_factory=dict)
     languages: dict[str, int] = field(default_factory=dict)
     themes: dict[str, int] = field(default_factory=dict)
+    theme_note: str | None = None
     elapsed_s: float = 0.0
     rows_this_run: int = 0
     outputs: dict[str, str] = field(default_factory=dict)
@@ -147,6 +149,8 @@ def format_summary(summary: Summary) -> str:
         lines.append("languages: " + _counts(summary.languages, summary.rows))
     if summary.themes:
         lines.append("top themes: " + _counts(summary.themes, summary.rows))
+    if summary.theme_note:
+        lines.append(f"themes: {summary.theme_note}")
     lines += [f"{name}: {path}" for name, path in summary.outputs.items()]
     return "\n".join(lines)
 

@@ -16,7 +16,13 @@ from typer.testing import CliRunner
 from nlp.analysis import Analyzer
 from nlp.labels import CS_VIEW, EMOTIONS
 from service.cli import app
-from service.rescore import RescoreError, RescoreOptions, ResumeError, rescore
+from service.rescore import (
+    RescoreError,
+    RescoreOptions,
+    ResumeError,
+    format_summary,
+    rescore,
+)
 from service.rescore.checkpoint import state_folder
 
 REVIEWS = [
@@ -304,7 +310,11 @@ def test_rescore_says_when_the_sample_is_too_small_for_themes(tmp_path: Path) ->
         input=source, output=tmp_path / "out.parquet", workers=1, themes=True
     )
     stream = io.StringIO()
-    rescore(options, stream=stream)
+    result = rescore(options, stream=stream)
+    assert result.summary.theme_note == (
+        "none (fewer usable texts than --min-cluster-size 10); every row has theme -1"
+    )
+    assert "themes: none (fewer usable texts" in format_summary(result.summary)
     assert (
         "themes: none found in a sample of 4 texts (fewer usable texts than "
         "--min-cluster-size 10); every row gets theme -1"

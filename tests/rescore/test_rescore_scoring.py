@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pyarrow as pa
+import pytest
 
 from nlp.labels import CS_VIEW, EMOTIONS
 from nlp.results import Analysis, Split
 from nlp.sentiment import Polarity
+from service.rescore.rows import check_text
 from service.rescore.scoring import TEXT, Scorer
 
 
@@ -85,3 +87,23 @@ def test_scorer_records_a_text_the_engine_fails_on() -> None:
         "the analysis failed: RuntimeError: tokenizer exploded"
     )
     assert out.column("status").to_pylist() == ["scored", "error", "scored"]
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("\u200b\u200b", "empty_text"),
+        ("\ufeff \u2060\t", "empty_text"),
+        ("\x00\x01", "empty_text"),
+        (" ", "empty_text"),
+        (12345, "invalid_type"),
+        (True, "invalid_type"),
+        ("\u200bfine", None),
+    ],
+)
+def test_check_text_treats_invisible_only_text_as_empty(
+    value: object, code: str | None
+) -> None:
+    text, error, _ = check_text(value, max_chars=100, encoding="utf-8")
+    assert error == code
+    assert (text is None) == (code is not None)

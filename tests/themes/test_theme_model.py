@@ -366,3 +366,18 @@ def test_theme_model_counts_copies_toward_the_minimum_cluster_size() -> None:
     assert model.status_ == "themed"
     assert sorted(t.size for t in model.themes_) == [12, 12, 12, 12]
     assert len({model.labels_[i] for i in range(0, 48, 12)}) == 4
+
+
+def test_two_themes_never_share_a_label() -> None:
+    groups = [["good", "good!"], ["good", "Good."], ["the and"], ["of the"]]
+    labeler = CTfidfLabeler(analyzer=RegexTerms()).fit(
+        groups,
+        weights=[np.ones(len(g)) for g in groups],
+        similarities=[np.ones(len(g)) for g in groups],
+    )
+    assert labeler.labels_ == [
+        "good",
+        "good (theme 1)",
+        "untitled theme 2",
+        "untitled theme 3",
+    ]
