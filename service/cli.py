@@ -189,7 +189,12 @@ def themes(
         )
     except ExportError as e:
         _fail(str(e))
-    report = theme_report(texts, times, min_cluster_size=min_cluster_size)
+    except KeyboardInterrupt:
+        _interrupted("nothing was written")
+    try:
+        report = theme_report(texts, times, min_cluster_size=min_cluster_size)
+    except KeyboardInterrupt:
+        _interrupted("nothing was written")
     report["problems"] = [dataclasses.asdict(p) for p in problems]
     if html is not None:
         page = render_theme_report(report, title=f"Themes of {file.name}")
@@ -564,10 +569,12 @@ def _run_rescore(options: Any) -> str:
         except (RescoreError, NlpError) as e:
             _fail(str(e))
         except KeyboardInterrupt:
-            typer.echo(
-                "error: interrupted; run the same command again to continue", err=True
-            )
-            raise typer.Exit(code=130) from None  # the shell's code for SIGINT
+            _interrupted("run the same command again to continue")
+
+
+def _interrupted(what_now: str) -> NoReturn:
+    typer.echo(f"error: interrupted; {what_now}", err=True)
+    raise typer.Exit(code=130)  # the shell's code for SIGINT
 
 
 _AS_CONSOLE_SCRIPT = False

@@ -129,7 +129,7 @@ class Redactor:
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
         _register_lower_lemmas()
-        from presidio_analyzer.nlp_engine import SpacyNlpEngine
+        from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
         from presidio_anonymizer import AnonymizerEngine
 
         # Recognition needs only the entity recogniser. The rule lemmatizer (and the
@@ -141,7 +141,18 @@ class Redactor:
         )
         if _LOWER_LEMMAS not in nlp.pipe_names:
             nlp.add_pipe(_LOWER_LEMMAS, last=True)
-        engine = SpacyNlpEngine(models=[{"lang_code": _LANGUAGE, "model_name": model}])
+        # spaCy's labels that Presidio has no entity for (MONEY, CARDINAL, ...) are
+        # dropped, rather than kept with a warning on every text that has one.
+        ner = NerModelConfiguration()
+        mapped = set(ner.model_to_presidio_entity_mapping or {})
+        labels = (
+            getattr(nlp.get_pipe("ner"), "labels", ()) if nlp.has_pipe("ner") else ()
+        )
+        ner.labels_to_ignore = sorted(set(labels) - mapped)
+        engine = SpacyNlpEngine(
+            models=[{"lang_code": _LANGUAGE, "model_name": model}],
+            ner_model_configuration=ner,
+        )
         # Handing over the loaded pipeline skips SpacyNlpEngine.load(), which
         # would download a model it does not find by its package name.
         engine.nlp = {_LANGUAGE: nlp}  # type: ignore[assignment]

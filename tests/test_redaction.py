@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,3 +166,12 @@ def test_placeholders_are_typed() -> None:
         "<ACCOUNT_NUMBER>",
         "<IP_ADDRESS>",
     }
+
+
+def test_redact_is_quiet_about_spacy_labels_presidio_does_not_map(
+    redactor: Redactor, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        out = redactor.redact("We paid $300 for three seats, the second time, 20%.")
+    assert out.text == "We paid $300 for three seats, the second time, 20%."
+    assert not [r for r in caplog.records if "not mapped" in r.getMessage()]

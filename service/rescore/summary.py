@@ -131,7 +131,7 @@ def format_summary(summary: Summary) -> str:
         f"rows: {summary.rows:,} ({summary.scored:,} scored"
         + "".join(f", {v:,} {k.replace('_', ' ')}" for k, v in others.items())
         + f", {summary.error_rows:,} error{'' if summary.error_rows == 1 else 's'})"
-        + (f" in {_duration(summary.elapsed_s)}, {rate:,.0f} rows/s" if rate else ""),
+        + (f" in {_duration(summary.elapsed_s)}, {_rate(rate)} rows/s" if rate else ""),
     ]
     if summary.errors:
         lines.append("errors: " + _counts(summary.errors, summary.rows, share=False))
@@ -161,6 +161,10 @@ def _counts(counts: dict[str, int], total: int, *, share: bool = True) -> str:
     if not share or not total:
         return ", ".join(f"{k} {v:,}" for k, v in counts.items())
     return ", ".join(f"{k} {100 * v / total:.1f}%" for k, v in counts.items())
+
+
+def _rate(rows_per_s: float) -> str:
+    return f"{rows_per_s:,.0f}" if rows_per_s >= 10 else f"{rows_per_s:.2g}"
 
 
 def _duration(seconds: float) -> str:
