@@ -85,11 +85,14 @@ def rescore(options: RescoreOptions, *, stream: IO[str] | None = None) -> Rescor
     stream = stream or sys.stderr
     started = time.monotonic()
     fmt = _check_output(options)
+    _check_engine_options(options)
     source = open_source(
         options.input, encoding=options.encoding, delimiter=options.delimiter
     )
     layout = resolve_layout(source, options)
     _note(options, stream, _describe(source, layout))
+    for unused in _unused_options(source, options):
+        _note(options, stream, unused)
     checkpoint = Checkpoint.open(
         state_folder(options.output),
         _fingerprint(source, layout, options),
@@ -190,6 +193,37 @@ def _check_output(options: RescoreOptions) -> str:
     if not options.output.parent.is_dir():
         raise RescoreError(f"--out: the folder {options.output.parent} does not exist")
     return fmt
+
+
+def _check_engine_options(options: RescoreOptions) -> None:
+    if options.engine != "ray":
+        given = [
+            name
+            for name, value in (
+                ("--ray-address", options.ray_address),
+                ("--ray-actors", options.ray_actors),
+            )
+            if value is not None
+        ]
+        if given:
+            raise RescoreError(
+                f"{' and '.join(given)} apply to --engine ray only, and the engine is "
+                f"{options.engine!r}; add --engine ray or leave them out"
+            )
+
+
+def _unused_options(source: Source, options: RescoreOptions) -> list[str]:
+    kind = {"parquet": "Parquet", "jsonl": "JSON Lines"}.get(source.format)
+    if kind is None:
+        return []
+    named = [("--delimiter", options.delimiter)]
+    if source.format == "parquet":
+        named.insert(0, ("--encoding", options.encoding))
+    return [
+        f"note: {option} does not apply to {kind} input and is ignored"
+        for option, value in named
+        if value is not None
+    ]
 
 
 def _fingerprint(

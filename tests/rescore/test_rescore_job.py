@@ -377,3 +377,35 @@ def test_rescore_refuses_a_folder_as_the_output_before_scoring(
         f"--out: {tmp_path / 'out.csv'} is a folder; give the path of the output file"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
+
+
+def test_rescore_refuses_ray_options_without_the_ray_engine(tmp_path: Path) -> None:
+    source = tmp_path / "reviews.csv"
+    _write_csv(source, [("1", REVIEWS[0])])
+    options = RescoreOptions(
+        input=source, output=tmp_path / "out.parquet", ray_address="auto", ray_actors=3
+    )
+    with pytest.raises(RescoreError) as caught:
+        rescore(options)
+    assert str(caught.value) == (
+        "--ray-address and --ray-actors apply to --engine ray only, and the engine "
+        "is 'local'; add --engine ray or leave them out"
+    )
+    assert not options.output.exists()
+
+
+def test_rescore_notes_options_that_do_not_apply_to_the_input(tmp_path: Path) -> None:
+    source = tmp_path / "reviews.parquet"
+    pq.write_table(pa.table({"text": REVIEWS[:2]}), source)
+    options = RescoreOptions(
+        input=source,
+        output=tmp_path / "out.parquet",
+        workers=1,
+        encoding="cp1252",
+        delimiter=";",
+    )
+    stream = io.StringIO()
+    rescore(options, stream=stream)
+    said = stream.getvalue()
+    assert "note: --encoding does not apply to Parquet input and is ignored" in said
+    assert "note: --delimiter does not apply to Parquet input and is ignored" in said
