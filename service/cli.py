@@ -163,6 +163,13 @@ def themes(
             help="Longer texts are listed as problems, not themed.",
         ),
     ] = 20_000,
+    header: Annotated[
+        bool,
+        typer.Option(
+            help="--no-header: CSV/TSV without a line of column names (they become "
+            "column_1, column_2, ...)."
+        ),
+    ] = True,
     out: Annotated[
         Path | None, typer.Option(help="Write the JSON report here, not to stdout.")
     ] = None,
@@ -186,6 +193,7 @@ def themes(
             encoding=encoding,
             delimiter=delimiter,
             max_chars=max_chars,
+            header=header,
         )
     except ExportError as e:
         _fail(str(e))
@@ -503,6 +511,13 @@ def rescore_command(
     ray_actors: Annotated[
         int | None, typer.Option(min=1, help="Scoring actors on Ray.")
     ] = None,
+    header: Annotated[
+        bool,
+        typer.Option(
+            help="--no-header: CSV/TSV without a line of column names (they become "
+            "column_1, column_2, ...)."
+        ),
+    ] = True,
     restart: Annotated[
         bool, typer.Option(help="Discard saved progress and an existing output.")
     ] = False,
@@ -538,6 +553,7 @@ def rescore_command(
         engine=engine,
         ray_address=ray_address,
         ray_actors=ray_actors,
+        header=header,
         restart=restart,
         quiet=quiet,
     )

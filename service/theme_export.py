@@ -80,6 +80,7 @@ def read_export(
     encoding: str | None = None,
     delimiter: str | None = None,
     max_chars: int = MAX_CHARS,
+    header: bool = True,
 ) -> tuple[list[str], list[dt.datetime | None], list[RowProblem]]:
     """Read the text (and time) column of an export, as ``feedback-miner rescore``
     reads it: CSV or TSV with any delimiter and encoding, JSON Lines or Parquet.
@@ -91,6 +92,8 @@ def read_export(
         encoding: The text encoding, when known; detected otherwise.
         delimiter: The delimiter of delimited text; sniffed otherwise.
         max_chars: Longer texts are problems (``text_too_long``), not themed.
+        header: Whether delimited text has a line of column names (else the
+            columns are ``column_1``, ``column_2``, ...).
 
     Returns:
         The usable texts, their times (None where absent or unreadable), and the
@@ -99,14 +102,26 @@ def read_export(
     Raises:
         ExportError: If the file is missing or unreadable, or lacks a column.
     """
+    from service.rescore import sniff
     from service.rescore.errors import RescoreError
     from service.rescore.readers import iter_chunks, open_source
     from service.rescore.rows import check_text
     from service.rescore.sniff import require_column
 
     try:
-        source = open_source(path, encoding=encoding, delimiter=delimiter)
-        require_column(text_column, source.columns, path=path, option="--text-column")
+        source = open_source(
+            path, encoding=encoding, delimiter=delimiter, header=header
+        )
+        try:
+            require_column(
+                text_column, source.columns, path=path, option="--text-column"
+            )
+        except RescoreError as e:
+            data_like = sniff.data_like_header(source.columns)
+            if data_like is None or source.format != "delimited" or not header:
+                raise
+            hint = " The first line reads like data: without a header line, pass "
+            raise ExportError(f"{e}{hint}--no-header.") from None
         if time_column is not None:
             require_column(
                 time_column, source.columns, path=path, option="--time-column"

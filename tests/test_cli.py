@@ -469,3 +469,15 @@ def test_cli_themes_max_chars_is_an_option_it_names(tmp_path: Path) -> None:
     assert problem["reason"] == (
         "text_too_long: the text is 150 characters; the limit is 100 (--max-chars)"
     )
+
+
+def test_cli_themes_reads_a_file_without_a_header(tmp_path: Path) -> None:
+    export = tmp_path / "plain.csv"
+    export.write_text("very annoying app to work with\nGreat support team\n")
+    missing = runner.invoke(app, ["themes", str(export), "--text-column", "text"])
+    assert missing.exit_code == 1
+    assert "without a header line, pass --no-header" in missing.stderr
+    command = ["themes", str(export), "--text-column", "column_1", "--no-header"]
+    result = runner.invoke(app, command)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["texts"] == 2

@@ -215,6 +215,7 @@ _DESCRIBED = {
     "account_column": "--account-column",
     "encoding": "--encoding",
     "delimiter": "--delimiter",
+    "header": "--no-header",
     "themes": "--themes",
     "theme_sample": "--theme-sample",
     "min_cluster_size": "--min-cluster-size",

@@ -28,7 +28,12 @@ from typing import IO, TYPE_CHECKING, Any
 
 from service.rescore import sniff
 from service.rescore.checkpoint import Checkpoint, state_folder
-from service.rescore.errors import EngineError, RescoreError, ResumeError
+from service.rescore.errors import (
+    ColumnError,
+    EngineError,
+    RescoreError,
+    ResumeError,
+)
 from service.rescore.options import ENGINES, RescoreOptions
 from service.rescore.progress import Progress, make_progress
 from service.rescore.readers import (
@@ -87,10 +92,36 @@ def rescore(options: RescoreOptions, *, stream: IO[str] | None = None) -> Rescor
     fmt = _check_output(options)
     _check_engine_options(options)
     source = open_source(
-        options.input, encoding=options.encoding, delimiter=options.delimiter
+        options.input,
+        encoding=options.encoding,
+        delimiter=options.delimiter,
+        header=options.header,
     )
-    layout = resolve_layout(source, options)
+    data_like = (
+        sniff.data_like_header(source.columns)
+        if source.format == "delimited" and source.header
+        else None
+    )
+    try:
+        layout = resolve_layout(source, options)
+    except ColumnError as e:
+        if data_like is None:
+            raise
+        raise ColumnError(
+            f"{e} The first line reads like data: without a header line, pass "
+            "--no-header.",
+            columns=e.columns,
+            option=e.option,
+        ) from None
     _note(options, stream, _describe(source, layout))
+    if data_like is not None:
+        shown = data_like if len(data_like) <= 60 else data_like[:57] + "..."
+        _note(
+            options,
+            stream,
+            f"note: the column name {shown!r} reads like data; if the file has no "
+            "header line, run again with --no-header and --restart",
+        )
     for unused in _unused_options(source, options):
         _note(options, stream, unused)
     checkpoint = Checkpoint.open(
@@ -237,6 +268,7 @@ def _fingerprint(
         "input_mtime_ns": source.mtime_ns,
         "encoding": source.encoding,
         "delimiter": source.delimiter,
+        "header": source.header,
         "text_column": layout.text,
         "id_column": layout.id,
         "time_column": layout.time,

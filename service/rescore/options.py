@@ -29,6 +29,8 @@ class RescoreOptions:
         account_column: An account column copied to the output.
         encoding: The input's text encoding; detected when None.
         delimiter: The input's field delimiter; sniffed when None.
+        header: Whether delimited input starts with a line of column names; without
+            one the columns are ``column_1``, ``column_2``, ...
         themes: Fit themes on a sample of the input and assign every row.
         theme_sample: Texts sampled for fitting the themes.
         min_cluster_size: Fewest texts in a theme.
@@ -55,6 +57,7 @@ class RescoreOptions:
     account_column: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    header: bool = True
     themes: bool = False
     theme_sample: int = 20_000
     min_cluster_size: int = 10

@@ -59,6 +59,7 @@ class Source:
         total_rows: Records in the file when known without reading it (Parquet).
         preamble_lines: Lines before the header that are not data: Excel's
             ``sep=;`` hint line.
+        header: Whether delimited text has a line of column names.
     """
 
     path: Path
@@ -70,6 +71,7 @@ class Source:
     mtime_ns: int
     total_rows: int | None = None
     preamble_lines: int = 0
+    header: bool = True
 
     @property
     def progress_total(self) -> int:
@@ -105,7 +107,11 @@ class RawChunk:
 
 
 def open_source(
-    path: Path, *, encoding: str | None = None, delimiter: str | None = None
+    path: Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    header: bool = True,
 ) -> Source:
     """Find out how to read ``path``: format, encoding, delimiter and columns.
 
@@ -113,6 +119,8 @@ def open_source(
         path: The export.
         encoding: The text encoding, when known; detected otherwise.
         delimiter: The field delimiter of delimited text; sniffed otherwise.
+        header: Whether delimited text starts with a line of column names; when
+            not, the columns are named ``column_1``, ``column_2``, ...
 
     Raises:
         InputFileError: If the file is missing, empty, or cannot be parsed.
@@ -143,7 +151,7 @@ def open_source(
             delimiter = hinted
         else:
             delimiter = sniff.sniff_delimiter(sample, suffix=path.suffix)
-        columns = _csv_header(path, encoding, delimiter, preamble)
+        columns = _csv_header(path, encoding, delimiter, preamble, named=header)
     return Source(
         path,
         fmt,
@@ -153,6 +161,7 @@ def open_source(
         stat.st_size,
         stat.st_mtime_ns,
         preamble_lines=preamble,
+        header=header,
     )
 
 
@@ -225,14 +234,17 @@ def _excel_separator(sample: str) -> str | None:
 
 
 def _csv_header(
-    path: Path, encoding: str, delimiter: str, preamble: int
+    path: Path, encoding: str, delimiter: str, preamble: int, *, named: bool
 ) -> tuple[str, ...]:
     with _open_text(path, encoding) as f:
         for _ in range(preamble):
             f.readline()
         header = next((row for row in csv.reader(f, delimiter=delimiter) if row), None)
     if header is None:
-        raise InputFileError(f"{path}: the file is empty; expected a header row")
+        expected = "a header row" if named else "a row"
+        raise InputFileError(f"{path}: the file is empty; expected {expected}")
+    if not named:
+        return tuple(f"column_{n}" for n in range(1, len(header) + 1))
     # Blank and repeated names get a number, so every column can be named.
     names: list[str] = []
     for number, cell in enumerate(header, start=1):
@@ -259,7 +271,8 @@ def _csv_records(
         # Strict, so that a quote that never closes is an error, not the rest of
         # the file read as one field.
         rows = csv.reader(lines, delimiter=delimiter, strict=True)
-        next(rows, None)  # the header
+        if source.header:
+            next(rows, None)
         while True:
             lines.start_record()
             try:

@@ -30,6 +30,7 @@ from service.rescore.errors import ColumnError, InputFileError
 __all__ = [
     "choose_id_column",
     "choose_text_column",
+    "data_like_header",
     "detect_encoding",
     "detect_format",
     "normalize_delimiter",
@@ -219,6 +220,29 @@ def sniff_delimiter(sample: str, *, suffix: str = "") -> str:
     scored = [(_consistency(sample, d), d == default, d) for d in _DELIMITERS]
     best_score, _, best = max(scored)
     return best if best_score[1] >= 2 else default
+
+
+_DATA_LIKE = re.compile(
+    r"""
+    [-+]?\d+(?:[.,]\d+)?                                 # a number
+    | \d{4}-\d{2}-\d{2}(?:[T\ ]\d{2}:\d{2}.*)?              # an ISO date or time
+    | [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}  # a UUID
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def data_like_header(columns: Sequence[str]) -> str | None:
+    """A column name that reads like a value, hinting that the file has no header.
+
+    Returns:
+        The first name that is a number, a date or a UUID, or a sentence of six
+        or more words; None when every name looks like a name.
+    """
+    for name in columns:
+        if _DATA_LIKE.fullmatch(name.strip()) or len(name.split()) >= 6:
+            return name
+    return None
 
 
 def require_column(

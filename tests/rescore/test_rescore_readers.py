@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import codecs
+import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,11 +14,11 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
-from service.rescore import RescoreOptions
+from service.rescore import RescoreOptions, rescore
 from service.rescore.errors import ColumnError, InputFileError
 from service.rescore.job import resolve_layout
 from service.rescore.readers import RecordProblem, iter_chunks, open_source
-from service.rescore.sniff import choose_id_column, sniff_delimiter
+from service.rescore.sniff import choose_id_column, data_like_header, sniff_delimiter
 
 ROWS = [
     ("r1", "Café crème was great, thanks!", "2024-01-02"),
@@ -419,3 +421,44 @@ def test_a_few_junk_bytes_in_a_small_file_are_row_errors_not_a_refusal(
     assert ids == ["1", "2", "3"]
     assert texts[0] == "hello" and texts[2] == "ok fine"
     assert "\udcff" in str(texts[1])  # kept as a marker; rows.py flags the row
+
+
+def test_a_file_without_a_header_is_read_whole_with_no_header(tmp_path: Path) -> None:
+    path = tmp_path / "plain.csv"
+    path.write_text("The export keeps failing on me\nGreat support team\n")
+    source = open_source(path, header=False)
+    assert source.columns == ("column_1",)
+    texts = [t for c in iter_chunks(source, "column_1") for t in c.texts]
+    assert texts == ["The export keeps failing on me", "Great support team"]
+
+
+_UUID = "9b2f7c1e-4d3a-4b8e-9f00-123456789abc"
+
+
+@pytest.mark.parametrize(
+    ("columns", "found"),
+    [
+        (["id", "comment", "created_at", "NPS score (0-10)"], None),
+        (["very annoying app to work with", "x"], "very annoying app to work with"),
+        (["42", "good app"], "42"),
+        (["2024-01-02T10:00:00Z", "ok"], "2024-01-02T10:00:00Z"),
+        ([_UUID, "ok"], _UUID),
+    ],
+)
+def test_data_like_header(columns: list[str], found: str | None) -> None:
+    assert data_like_header(columns) == found
+
+
+def test_rescore_without_a_header_hints_at_no_header(tmp_path: Path) -> None:
+    path = tmp_path / "plain.csv"
+    path.write_text("very annoying app to work with\nGreat support team\nok\n")
+    options = RescoreOptions(input=path, output=tmp_path / "out.parquet", workers=1)
+    with pytest.raises(ColumnError, match="without a header line, pass --no-header"):
+        rescore(replace(options, text_column="text"))
+    stream = io.StringIO()
+    rescore(options, stream=stream)  # the lone column is the text
+    assert "note: the column name 'very annoying app to work with' reads like" in (
+        stream.getvalue()
+    )
+    result = rescore(replace(options, header=False, restart=True))
+    assert result.summary.rows == 3
