@@ -42,6 +42,13 @@ app.add_typer(tenants_app, name="tenants")
 logger = logging.getLogger("feedback_miner.cli")
 
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log at DEBUG level.")]
+Header = Annotated[
+    bool,
+    typer.Option(
+        help="--no-header: CSV/TSV without a line of column names (they become "
+        "column_1, column_2, ...)."
+    ),
+]
 
 
 @app.command()
@@ -163,13 +170,7 @@ def themes(
             help="Longer texts are listed as problems, not themed.",
         ),
     ] = 20_000,
-    header: Annotated[
-        bool,
-        typer.Option(
-            help="--no-header: CSV/TSV without a line of column names (they become "
-            "column_1, column_2, ...)."
-        ),
-    ] = True,
+    header: Header = True,
     out: Annotated[
         Path | None, typer.Option(help="Write the JSON report here, not to stdout.")
     ] = None,
@@ -511,13 +512,7 @@ def rescore_command(
     ray_actors: Annotated[
         int | None, typer.Option(min=1, help="Scoring actors on Ray.")
     ] = None,
-    header: Annotated[
-        bool,
-        typer.Option(
-            help="--no-header: CSV/TSV without a line of column names (they become "
-            "column_1, column_2, ...)."
-        ),
-    ] = True,
+    header: Header = True,
     restart: Annotated[
         bool, typer.Option(help="Discard saved progress and an existing output.")
     ] = False,
