@@ -32,7 +32,7 @@ from nlp.embeddings import Embedder
 from nlp.errors import InputError
 from nlp.themes import Emergence, ThemeModel, compare_windows, window_counts
 from nlp.themes import weekly_counts as count_weeks
-from service.redaction import Redactor
+from service.redaction import Redactor, strip_placeholders
 
 __all__ = [
     "MAX_CHARS",
@@ -158,9 +158,11 @@ def theme_report(
 ) -> dict[str, Any]:
     """Fit themes on texts and describe them.
 
-    An export holds raw text, so the quotes are redacted (persons, e-mail
-    addresses, phone numbers, ...: :mod:`service.redaction`) before they go into
-    the report, as the service redacts feedback before storing it.
+    An export holds raw text, so the texts are redacted (persons, e-mail
+    addresses, phone numbers, ...: :mod:`service.redaction`) before the themes
+    are fitted, as the service redacts feedback before storing it: quotes, labels
+    and terms come from redacted text (redaction costs about a millisecond a
+    text on two cores).
 
     Args:
         texts: The texts.
@@ -168,7 +170,7 @@ def theme_report(
         min_cluster_size: Fewest texts a theme may have.
         embedder: The sentence encoder (default: the bundled one).
         analyzer: The emotion and polarity analyzer (default: the bundled one).
-        redactor: Redacts the quotes (default: the bundled spaCy pipeline).
+        redactor: Redacts the texts (default: the bundled spaCy pipeline).
 
     Returns:
         ``status``, ``texts``, ``outlier_share``, ``window_days``, ``window_end``
@@ -180,14 +182,22 @@ def theme_report(
     """
     if not texts:
         return _report("no_text", 0, 1.0, [], None)
+    # Themes are fitted on the redacted texts, placeholders left out, so that no
+    # name or address removed from the quotes comes back in a label or a term.
+    redacted = [r.text for r in (redactor or Redactor.load()).redact_many(texts)]
+    fitted = [strip_placeholders(t) for t in redacted]
     model = ThemeModel(
         embedder=embedder or Embedder.load(), min_cluster_size=min_cluster_size
     )
-    labels: list[int] = model.fit_transform(texts).tolist()
+    labels: list[int] = model.fit_transform(fitted).tolist()
     analyses = _analyses(analyzer or Analyzer.load(), texts)
     end = max((when for when in times if when is not None), default=None)
     trends = _trends(labels, times, end) if end is not None else {}
-    quotes = _redacted_quotes(model, redactor)
+    quote_of = dict(zip(reversed(fitted), reversed(redacted), strict=True))
+    quotes = {
+        theme.theme_id: [quote_of[t] for t in theme.representative_texts]
+        for theme in model.themes_
+    }
     themes = []
     for theme in model.themes_:
         members = [i for i, label in enumerate(labels) if label == theme.theme_id]
@@ -210,19 +220,6 @@ def theme_report(
         )
     outliers = round(float(model.outlier_share_), 4)
     return _report(model.status_, len(texts), outliers, themes, end)
-
-
-def _redacted_quotes(
-    model: ThemeModel, redactor: Redactor | None
-) -> dict[int, list[str]]:
-    texts = [t for theme in model.themes_ for t in theme.representative_texts]
-    if not texts:
-        return {}
-    redacted = iter((redactor or Redactor.load()).redact_many(texts))
-    return {
-        theme.theme_id: [next(redacted).text for _ in theme.representative_texts]
-        for theme in model.themes_
-    }
 
 
 def _report(

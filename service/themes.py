@@ -34,6 +34,7 @@ import numpy as np
 
 from nlp.themes import TextEmbedder, ThemeModel, match_themes
 from nlp.themes import Theme as FittedTheme
+from service.redaction import strip_placeholders
 from service.storage.models import Theme, ThemeState, utcnow
 from service.storage.themes import (
     FeedbackScope,
@@ -99,7 +100,8 @@ def refresh(
     """
     # 1. The texts in scope; a person's placements stay as they are.
     rows = [row for row in scoped_texts(session, tenant_id, scope) if not row.locked]
-    texts = [row.text or "" for row in rows]
+    # Stored text is redacted; its placeholders would become the term "person".
+    texts = [strip_placeholders(row.text or "") for row in rows]
 
     # 2. Fit.
     model = ThemeModel(embedder=embedder, min_cluster_size=min_cluster_size)

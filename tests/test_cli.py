@@ -481,3 +481,24 @@ def test_cli_themes_reads_a_file_without_a_header(tmp_path: Path) -> None:
     result = runner.invoke(app, command)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["texts"] == 2
+
+
+def test_cli_themes_labels_and_terms_hold_no_redacted_name(tmp_path: Path) -> None:
+    export = tmp_path / "calls.csv"
+    rows = ["comment"] + [
+        f'"John Smith from our team said the invoice export failed again ({i})"'
+        for i in range(12)
+    ]
+    export.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    result = runner.invoke(
+        app,
+        ["themes", str(export), "--text-column", "comment", "--min-cluster-size", "5"],
+    )
+
+    assert result.exit_code == 0, result.output
+    [theme] = json.loads(result.stdout)["themes"]
+    words = " ".join([theme["label"], *theme["terms"]]).lower()
+    assert "john" not in words and "smith" not in words
+    assert "person" not in words  # the placeholder is no term either
+    assert all(q.startswith("<PERSON> from our team") for q in theme["quotes"])

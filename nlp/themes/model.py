@@ -390,6 +390,28 @@ class ThemeModel:
         for k in np.unique(clusters[clusters >= 0]):
             if counts[clusters == k].sum() < self.min_cluster_size:
                 clusters[clusters == k] = -1
+        if not (clusters >= 0).any():
+            clusters = self._one_blob(vectors, counts)
+        return clusters
+
+    def _one_blob(
+        self, vectors: NDArray[np.float32], counts: NDArray[np.float64]
+    ) -> NDArray[np.intp]:
+        # HDBSCAN never calls all the points one cluster, so a corpus about one
+        # thing (a dozen tickets on the same failing export) would have no theme.
+        # When most texts lie within the assignment threshold of their common
+        # centroid, those texts are that one theme.
+        norms = np.linalg.norm(vectors, axis=1)
+        unit = vectors / np.where(norms > 0, norms, 1.0)[:, None]
+        centroid = (unit * counts[:, None]).sum(axis=0)
+        length = float(np.linalg.norm(centroid))
+        clusters = np.full(len(vectors), -1, dtype=np.intp)
+        if length == 0.0:
+            return clusters
+        close = unit @ (centroid / length) >= self.assign_threshold
+        weight = counts[close].sum()
+        if weight >= self.min_cluster_size and weight >= 0.5 * counts.sum():
+            clusters[close] = 0
         return clusters
 
     def _refine(

@@ -292,6 +292,7 @@ def _themes(
     from service.rescore.themes import (
         fit_themes,
         load_themes,
+        redact_for_themes,
         sample_texts,
         save_themes,
     )
@@ -309,6 +310,8 @@ def _themes(
     texts = sample_texts(
         source, layout.text, size=options.theme_sample, max_chars=options.max_chars
     )
+    # Fitted on redacted text, so that no name or address becomes a label term.
+    texts = redact_for_themes(texts)
     model = fit_themes(
         texts, embedder=embedder, min_cluster_size=options.min_cluster_size
     )

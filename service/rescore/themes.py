@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "fit_themes",
     "load_themes",
+    "redact_for_themes",
     "sample_texts",
     "save_themes",
     "themes_from_bytes",
@@ -60,6 +61,18 @@ def sample_texts(
                 sample[slot] = text
     logger.info("sampled %d of %d usable texts for themes", len(sample), seen)
     return sample
+
+
+def redact_for_themes(texts: list[str]) -> list[str]:
+    """The texts redacted, placeholders left out: what the themes are fitted on.
+
+    The labels and terms of a theme are words of its texts, and they go into the
+    output and the report; redacting first keeps names and addresses out of them.
+    """
+    from service.redaction import Redactor, strip_placeholders
+
+    redacted = Redactor.load().redact_many(texts)
+    return [strip_placeholders(r.text) for r in redacted]
 
 
 def fit_themes(

@@ -381,3 +381,18 @@ def test_two_themes_never_share_a_label() -> None:
         "untitled theme 2",
         "untitled theme 3",
     ]
+
+
+def test_a_corpus_about_one_thing_is_one_theme_not_noise() -> None:
+    rng = np.random.default_rng(0)
+    centre = rng.normal(size=24)
+    tight = centre + rng.normal(scale=0.05, size=(12, 24))
+    texts = [f"the invoice export failed again ({i})" for i in range(12)]
+    model = _model(min_cluster_size=5).fit(texts, tight.astype(np.float32))
+    assert model.status_ == "themed"
+    assert model.labels_.tolist() == [0] * 12
+    assert model.themes_[0].label.startswith(("invoice", "export", "failed"))
+
+    scattered = rng.normal(size=(12, 24)).astype(np.float32)
+    unrelated = _model(min_cluster_size=5).fit(texts, scattered)
+    assert unrelated.status_ == "no_themes"
