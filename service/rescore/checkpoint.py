@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
@@ -132,18 +133,15 @@ class Checkpoint:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def _load(self, manifest: Mapping[str, Any]) -> None:
-        if manifest.get("version") != MANIFEST_VERSION:
+        version = manifest.get("version")
+        if version is None:
+            raise _damaged(self.folder / _MANIFEST, "it names no version")
+        if version != MANIFEST_VERSION:
             raise ResumeError(
-                f"{self.folder}: saved progress of version "
-                f"{manifest.get('version')!r}, expected {MANIFEST_VERSION!r}; "
-                "pass --restart to start over"
+                f"{self.folder}: saved progress of version {version!r}, expected "
+                f"{MANIFEST_VERSION!r}; pass --restart to start over"
             )
-        try:
-            saved = dict(manifest["fingerprint"])
-            parts = [Part(**p) for p in manifest["parts"]]
-        except (KeyError, TypeError, ValueError) as e:
-            why = f"missing or malformed entries: {e}"
-            raise _damaged(self.folder / _MANIFEST, why) from None
+        saved, parts = _entries(manifest, self.folder / _MANIFEST)
         changed = sorted(
             {
                 _DESCRIBED.get(k, k)
@@ -170,14 +168,23 @@ class Checkpoint:
         for part in self.parts:
             path = self.folder / part.name
             try:
-                rows = pq.read_metadata(path).num_rows
+                rows = pq.read_table(path, columns=[_ROW]).column(_ROW)
             except FileNotFoundError:
                 raise _damaged(path, "the file is missing") from None
-            except (OSError, pa.ArrowException) as e:
-                raise _damaged(path, f"not a readable Parquet file: {e}") from None
-            if rows != part.rows:
+            except (OSError, KeyError, pa.ArrowException) as e:
+                raise _damaged(path, f"not a readable part file: {e}") from None
+            if len(rows) != part.rows:
                 raise _damaged(
-                    path, f"{rows} rows where the manifest lists {part.rows}"
+                    path, f"{len(rows)} rows where the manifest lists {part.rows}"
+                )
+            if part.rows and (
+                rows[0].as_py() != part.first_row
+                or rows[-1].as_py() != part.first_row + part.rows - 1
+            ):
+                raise _damaged(
+                    path,
+                    f"it holds rows {rows[0].as_py()}-{rows[-1].as_py()} where the "
+                    f"manifest lists {part.first_row}-{part.first_row + part.rows - 1}",
                 )
 
     def _save(self) -> None:
@@ -244,6 +251,38 @@ def _check_is_state_folder(folder: Path) -> None:
             f"{folder} holds files that are not saved progress ({named}); move them "
             "away or choose another --out"
         )
+
+
+_ROW = "__row"  # the record number every part holds (service.rescore.scoring.ROW)
+_PART_NAME = re.compile(r"part-\d{6}\.parquet")
+
+
+def _entries(
+    manifest: Mapping[str, Any], path: Path
+) -> tuple[dict[str, Any], list[Part]]:
+    # The fingerprint and the parts, checked: names inside the folder, and each
+    # part starting where the one before it ends.
+    fingerprint, listed = manifest.get("fingerprint"), manifest.get("parts")
+    if not isinstance(fingerprint, dict):
+        raise _damaged(path, "its fingerprint is missing or not an object")
+    if not isinstance(listed, list):
+        raise _damaged(path, "its list of parts is missing or not a list")
+    parts: list[Part] = []
+    for number, entry in enumerate(listed):
+        expected = sum(p.rows for p in parts)
+        entry = entry if isinstance(entry, dict) else {}
+        name, first, rows = (entry.get(k) for k in ("name", "first_row", "rows"))
+        if (
+            not isinstance(name, str)
+            or not _PART_NAME.fullmatch(name)
+            or not isinstance(first, int)
+            or not isinstance(rows, int)
+            or first != expected
+            or rows < 0
+        ):
+            raise _damaged(path, f"part entry {number} is not valid")
+        parts.append(Part(name, first, rows))
+    return fingerprint, parts
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:

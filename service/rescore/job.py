@@ -302,9 +302,9 @@ def _themes(
     if path.exists():
         try:
             return load_themes(path, embedder=embedder)
-        except Exception as e:  # a damaged pickle fails in many ways
+        except Exception:  # a damaged pickle fails in many ways
             raise ResumeError(
-                f"{path}: the saved theme model is damaged ({type(e).__name__}); "
+                f"{path}: saved progress is damaged (the theme model cannot be read); "
                 "pass --restart to start over"
             ) from None
     texts = sample_texts(

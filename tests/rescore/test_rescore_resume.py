@@ -177,10 +177,13 @@ def _saved_progress(tmp_path: Path) -> Path:
     [
         ("cut manifest", "manifest.json", "not readable JSON"),
         ("manifest list", "manifest.json", "not a JSON object"),
-        ("manifest parts", "manifest.json", "missing or malformed entries"),
-        ("cut part", "part-000001.parquet", "not a readable Parquet file"),
+        ("manifest parts", "manifest.json", "part entry 0 is not valid"),
+        ("no version", "manifest.json", "it names no version"),
+        ("outside", "manifest.json", "part entry 1 is not valid"),
+        ("cut part", "part-000001.parquet", "not a readable part file"),
         ("deleted part", "part-000001.parquet", "the file is missing"),
         ("other part", "part-000001.parquet", "3 rows where the manifest lists 2"),
+        ("copied part", "part-000001.parquet", "it holds rows 0-1 where the manife"),
     ],
 )
 def test_damaged_progress_is_named_with_a_way_out(
@@ -196,6 +199,14 @@ def test_damaged_progress_is_named_with_a_way_out(
         saved = json.loads(manifest.read_text())
         saved["parts"] = [{"name": "part-000000.parquet"}]
         manifest.write_text(json.dumps(saved))
+    elif damage == "no version":
+        manifest.write_text("{}")
+    elif damage == "outside":
+        saved = json.loads(manifest.read_text())
+        saved["parts"][1]["name"] = "../../export.csv"
+        manifest.write_text(json.dumps(saved))
+    elif damage == "copied part":
+        part.write_bytes((folder / "part-000000.parquet").read_bytes())
     elif damage == "cut part":
         part.write_bytes(part.read_bytes()[:100])
     elif damage == "deleted part":
