@@ -12,8 +12,9 @@ verbs, adjectives and proper nouns, plus adjective-noun phrases found from the
 tags, without the parser) or :class:`RegexTerms` (lower-cased words and word pairs,
 no lemmas), the fallback where spaCy is not wanted. English stop words are never
 terms, and a theme whose texts hold no other word is named ``"untitled theme N"``
-(N its number), so a label is never empty and never made of stop words; a label
-that an earlier theme already has gets ``" (theme N)"`` after it.
+(N its number), so a label is never empty and never made of stop words. A label
+that an earlier theme already has gets the theme's next term that tells them
+apart, or else ``" (theme N)"``.
 """
 
 from __future__ import annotations
@@ -189,7 +190,7 @@ class CTfidfLabeler:
             ranked = sorted(refined, key=lambda t: (-refined[t], t))
             self.terms_.append(ranked[: self.top_n])
             self.labels_.append(_name(self.terms_[-1]) or f"untitled theme {k}")
-        self.labels_ = _distinct(self.labels_)
+        self.labels_ = _distinct(self.labels_, self.terms_)
         return self
 
 
@@ -232,14 +233,20 @@ def _closeness(
     return {term: sums[term] / seen[term] for term in sums}
 
 
-def _distinct(labels: list[str]) -> list[str]:
-    # Two themes of one word ("good") can rank the same terms first; the later
-    # one is told apart by its number, so that no two themes share a label.
+def _distinct(labels: list[str], terms: list[list[str]]) -> list[str]:
+    # Two themes can rank the same terms first ("email, order"). The later one
+    # gets its best term that the label lacks and no earlier label has used to
+    # tell them apart; failing that, its number, so that no two share a label.
     seen: set[str] = set()
     distinct = []
     for k, label in enumerate(labels):
         if label in seen:
-            label = f"{label} (theme {k})"
+            words = set(label.replace(",", " ").split())
+            extra = (t for t in terms[k] if not set(t.split()) <= words)
+            label = next(
+                (f"{label}, {t}" for t in extra if f"{label}, {t}" not in seen),
+                f"{label} (theme {k})",
+            )
         seen.add(label)
         distinct.append(label)
     return distinct

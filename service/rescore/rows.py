@@ -17,6 +17,7 @@ file, when its text is:
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import unicodedata
@@ -77,9 +78,12 @@ class Layout:
         return [*first, *result_names(themes=self.themes)]
 
 
-# Unicode categories that show nothing: format (zero-width space, joiners, BOM),
-# control, and separators.
-_INVISIBLE = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp"})
+# Unicode categories that show nothing on their own: format (zero-width space,
+# joiners, BOM), control, separators, and marks that combine with a character
+# before them (a lone accent, a variation selector); and the blank letters that
+# are no category of their own (Hangul fillers, the blank braille pattern).
+_INVISIBLE = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp", "Mn", "Me"})
+_BLANK_LETTERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
 
 
 def check_text(
@@ -95,12 +99,14 @@ def check_text(
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None, "missing_text", "no text: the cell is empty, null or NaN"
     if not isinstance(value, str):
-        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        shown = _shown(value)
         return None, "invalid_type", f"expected text, got {kind_of(value)} ({shown})"
     stripped = value.strip()
     if stripped.lower() in _PLACEHOLDERS:
         return None, "missing_text", f"no text: the cell holds {stripped!r}"
-    if not stripped or all(unicodedata.category(c) in _INVISIBLE for c in stripped):
+    if not stripped or all(
+        c in _BLANK_LETTERS or unicodedata.category(c) in _INVISIBLE for c in stripped
+    ):
         return (
             None,
             "empty_text",
@@ -119,6 +125,15 @@ def check_text(
             "(--max-chars)",
         )
     return value, None, None
+
+
+def _shown(value: object) -> str:
+    # As the export holds it: JSON for objects and lists, else the plain value.
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except ValueError:  # a float NaN inside a list, and the like
+        text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def prepare(

@@ -205,7 +205,7 @@ def test_rescore_bad_rows_in_json_lines_and_parquet(tmp_path: Path) -> None:
     ]
     messages = table.column("error_message").to_pylist()
     assert messages[2].startswith("line 3: not valid JSON: Expecting value")
-    assert messages[4] == "expected text, got an object ({'a': 1})"
+    assert messages[4] == 'expected text, got an object ({"a": 1})'
     assert messages[6] == "expected text, got a number (12345)"
     assert messages[7] == "line 9: expected a JSON object, got a list"
     parquet = tmp_path / "bad.parquet"

@@ -99,6 +99,13 @@ def test_scorer_records_a_text_the_engine_fails_on() -> None:
         (12345, "invalid_type"),
         (True, "invalid_type"),
         ("\u200bfine", None),
+        ("\u034f", "empty_text"),
+        ("\u2800\u2800", "empty_text"),
+        ("\u0301", "empty_text"),
+        ("\u3164", "empty_text"),
+        ("\ufe0f", "empty_text"),
+        ("e\u0301", None),
+        ("\U0001f621", None),
     ],
 )
 def test_check_text_treats_invisible_only_text_as_empty(

@@ -383,6 +383,19 @@ def test_two_themes_never_share_a_label() -> None:
     ]
 
 
+def test_a_repeated_label_is_told_apart_by_the_theme_s_own_terms() -> None:
+    same = ["email order refund", "email order refund late", "email order"]
+    groups = [["invoice wrong", "invoice total"], same, list(same)]
+    labeler = CTfidfLabeler(analyzer=RegexTerms()).fit(
+        groups,
+        weights=[np.ones(len(g)) for g in groups],
+        similarities=[np.ones(len(g)) for g in groups],
+    )
+    _, second, third = labeler.labels_
+    assert third != second and third.startswith(second + ", ")
+    assert "(theme" not in third
+
+
 def test_a_corpus_about_one_thing_is_one_theme_not_noise() -> None:
     rng = np.random.default_rng(0)
     centre = rng.normal(size=24)
