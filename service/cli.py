@@ -200,6 +200,13 @@ def themes(
         _fail(str(e))
     except KeyboardInterrupt:
         _interrupted("nothing was written")
+    from service.rescore.sniff import detect_format, unused_options
+
+    fmt = detect_format(file)
+    for note in unused_options(
+        fmt, encoding=encoding, delimiter=delimiter, header=header
+    ):
+        typer.echo(note, err=True)
     try:
         report = theme_report(texts, times, min_cluster_size=min_cluster_size)
     except KeyboardInterrupt:

@@ -502,3 +502,18 @@ def test_cli_themes_labels_and_terms_hold_no_redacted_name(tmp_path: Path) -> No
     assert "john" not in words and "smith" not in words
     assert "person" not in words  # the placeholder is no term either
     assert all(q.startswith("<PERSON> from our team") for q in theme["quotes"])
+
+
+def test_cli_themes_notes_reading_options_that_do_not_apply(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    export = tmp_path / "export.parquet"
+    pq.write_table(pa.table({"comment": ["fine", "bad"]}), export)
+    command = ["themes", str(export), "--text-column", "comment", "--delimiter", ";"]
+    result = runner.invoke(app, [*command, "--no-header"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "note: --delimiter does not apply to Parquet input and is ignored",
+        "note: --no-header does not apply to Parquet input and is ignored",
+    ]

@@ -238,23 +238,19 @@ def _check_engine_options(options: RescoreOptions) -> None:
         ]
         if given:
             raise RescoreError(
-                f"{' and '.join(given)} apply to --engine ray only, and the engine is "
-                f"{options.engine!r}; add --engine ray or leave them out"
+                f"{' and '.join(given)} {'apply' if len(given) > 1 else 'applies'} "
+                f"to --engine ray only, and the engine is {options.engine!r}; add "
+                "--engine ray or leave them out"
             )
 
 
 def _unused_options(source: Source, options: RescoreOptions) -> list[str]:
-    kind = {"parquet": "Parquet", "jsonl": "JSON Lines"}.get(source.format)
-    if kind is None:
-        return []
-    named = [("--delimiter", options.delimiter)]
-    if source.format == "parquet":
-        named.insert(0, ("--encoding", options.encoding))
-    return [
-        f"note: {option} does not apply to {kind} input and is ignored"
-        for option, value in named
-        if value is not None
-    ]
+    return sniff.unused_options(
+        source.format,
+        encoding=options.encoding,
+        delimiter=options.delimiter,
+        header=options.header,
+    )
 
 
 def _fingerprint(

@@ -36,6 +36,7 @@ __all__ = [
     "normalize_delimiter",
     "require_column",
     "sniff_delimiter",
+    "unused_options",
 ]
 
 _SAMPLE_WINDOW = 1 << 20
@@ -243,6 +244,25 @@ def data_like_header(columns: Sequence[str]) -> str | None:
         if _DATA_LIKE.fullmatch(name.strip()) or len(name.split()) >= 6:
             return name
     return None
+
+
+def unused_options(
+    fmt: str, *, encoding: str | None, delimiter: str | None, header: bool
+) -> list[str]:
+    """Notes on reading options given for an input they do not apply to."""
+    kind = {"parquet": "Parquet", "jsonl": "JSON Lines"}.get(fmt)
+    if kind is None:
+        return []
+    given = [
+        ("--encoding", fmt == "parquet" and encoding is not None),
+        ("--delimiter", delimiter is not None),
+        ("--no-header", not header),
+    ]
+    return [
+        f"note: {option} does not apply to {kind} input and is ignored"
+        for option, is_given in given
+        if is_given
+    ]
 
 
 def require_column(
