@@ -166,7 +166,7 @@ def themes(
         int,
         typer.Option(
             min=1,
-            max=1_000_000,
+            max=200_000,
             help="Longer texts are listed as problems, not themed.",
         ),
     ] = 20_000,
@@ -592,6 +592,10 @@ def _run_rescore(options: Any) -> str:
 
 def _interrupted(what_now: str) -> NoReturn:
     typer.echo(f"error: interrupted; {what_now}", err=True)
+    if _AS_CONSOLE_SCRIPT:
+        # A second Ctrl-C while worker processes and threads wind down (about a
+        # second) would end in a traceback from inside their shutdown.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     raise typer.Exit(code=130)  # the shell's code for SIGINT
 
 
