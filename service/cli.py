@@ -178,6 +178,13 @@ def themes(
         Path | None,
         typer.Option(help="Write the HTML report (charts, quotes) here, offline."),
     ] = None,
+    save_model: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the fitted themes here (JSON), to assign other exports to "
+            "them with feedback-miner rescore --themes FILE."
+        ),
+    ] = None,
     verbose: Verbose = False,
 ) -> None:
     """Find the themes of an export; print or write a JSON and an HTML report."""
@@ -185,7 +192,7 @@ def themes(
     from service.theme_report import render_theme_report
 
     _configure_logging(verbose)
-    _check_report_paths(file, out=out, html=html)
+    _check_report_paths(file, out=out, html=html, model=save_model)
     try:
         texts, times, problems = read_export(
             file,
@@ -208,7 +215,9 @@ def themes(
     ):
         typer.echo(note, err=True)
     try:
-        report = theme_report(texts, times, min_cluster_size=min_cluster_size)
+        report = theme_report(
+            texts, times, min_cluster_size=min_cluster_size, save_model=save_model
+        )
     except KeyboardInterrupt:
         _interrupted("nothing was written")
     report["problems"] = [dataclasses.asdict(p) for p in problems]
@@ -222,7 +231,8 @@ def themes(
         out.write_text(
             json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-    written = ", ".join(str(path) for path in (out, html) if path is not None)
+    saved = save_model if save_model is not None and report["themes"] else None
+    written = ", ".join(str(path) for path in (out, html, saved) if path is not None)
     skipped = len({p.row for p in problems if p.field != time_column})
     untimed = sum(1 for p in problems if p.field == time_column)
     times_note = f", {untimed} unreadable times (rows kept)" if untimed else ""
@@ -240,10 +250,12 @@ _WHY_NO_THEMES = {
 }
 
 
-def _check_report_paths(file: Path, *, out: Path | None, html: Path | None) -> None:
+def _check_report_paths(
+    file: Path, *, out: Path | None, html: Path | None, model: Path | None = None
+) -> None:
     # Checked before the fit, so that a bad path costs nothing and never replaces
     # the input.
-    given = {"--out": out, "--html": html}
+    given = {"--out": out, "--html": html, "--save-model": model}
     for option, path in given.items():
         if path is None:
             continue
@@ -253,8 +265,13 @@ def _check_report_paths(file: Path, *, out: Path | None, html: Path | None) -> N
             _fail(f"{option}: the folder {path.parent} does not exist")
         if path.exists() and file.exists() and path.samefile(file):
             _fail(f"{option} names the input file; choose another path")
-    if out is not None and html is not None and out.resolve() == html.resolve():
-        _fail("--out and --html name the same file; give each its own path")
+    named = [(option, path.resolve()) for option, path in given.items() if path]
+    for i, (option, path) in enumerate(named):
+        for other, other_path in named[i + 1 :]:
+            if path == other_path:
+                _fail(
+                    f"{option} and {other} name the same file; give each its own path"
+                )
 
 
 @evaluate_app.command("emotions")
@@ -486,7 +503,11 @@ def rescore_command(
     ] = None,
     themes: Annotated[
         str | None,
-        typer.Option(help="'fit': fit themes on a sample of the input, assign all."),
+        typer.Option(
+            help="'fit': fit themes on a sample of the input and assign every row "
+            "(the model is written as OUT.themes.json); or a theme model file "
+            "(that, or feedback-miner themes --save-model) to assign rows to."
+        ),
     ] = None,
     theme_sample: Annotated[
         int, typer.Option(min=100, help="Texts sampled to fit the themes.")
@@ -530,10 +551,11 @@ def rescore_command(
     from service.rescore import RescoreOptions
 
     _configure_logging(verbose)
-    if themes not in (None, "fit"):
+    theme_model = None if themes in (None, "fit") else Path(themes)
+    if theme_model is not None and not theme_model.is_file():
         _fail(
-            f"--themes: expected 'fit' (fit on a sample of the input), got "
-            f"{themes!r}; saved theme models are not supported yet"
+            f"--themes: expected 'fit' or a theme model file, got {themes!r} "
+            "(no such file)"
         )
     options = RescoreOptions(
         input=input_path,
@@ -544,7 +566,8 @@ def rescore_command(
         account_column=account_column,
         encoding=encoding,
         delimiter=delimiter,
-        themes=themes == "fit",
+        themes=themes is not None,
+        theme_model=theme_model,
         theme_sample=theme_sample,
         min_cluster_size=min_cluster_size,
         max_chars=max_chars,

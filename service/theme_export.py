@@ -28,9 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from nlp.analysis import Analysis, Analyzer
-from nlp.embeddings import Embedder
+from nlp.embeddings import Embedder, load_embedder_artifact
 from nlp.errors import InputError
-from nlp.themes import Emergence, ThemeModel, compare_windows, window_counts
+from nlp.themes import (
+    Emergence,
+    ThemeModel,
+    compare_windows,
+    save_theme_model,
+    window_counts,
+)
 from nlp.themes import weekly_counts as count_weeks
 from service.redaction import Redactor, strip_placeholders
 
@@ -155,6 +161,7 @@ def theme_report(
     embedder: Embedder | None = None,
     analyzer: Analyzer | None = None,
     redactor: Redactor | None = None,
+    save_model: Path | None = None,
 ) -> dict[str, Any]:
     """Fit themes on texts and describe them.
 
@@ -171,6 +178,8 @@ def theme_report(
         embedder: The sentence encoder (default: the bundled one).
         analyzer: The emotion and polarity analyzer (default: the bundled one).
         redactor: Redacts the texts (default: the bundled spaCy pipeline).
+        save_model: Write the fitted model here (:mod:`nlp.themes.saved`), for
+            ``feedback-miner rescore --themes FILE``; only when themes were found.
 
     Returns:
         ``status``, ``texts``, ``outlier_share``, ``window_days``, ``window_end``
@@ -190,6 +199,13 @@ def theme_report(
         embedder=embedder or Embedder.load(), min_cluster_size=min_cluster_size
     )
     labels: list[int] = model.fit_transform(fitted).tolist()
+    if save_model is not None and model.themes_:
+        version = getattr(model.embedder, "version", None)
+        save_theme_model(
+            model,
+            save_model,
+            embedder_version=version or load_embedder_artifact().version,
+        )
     analyses = _analyses(analyzer or Analyzer.load(), texts)
     end = max((when for when in times if when is not None), default=None)
     trends = _trends(labels, times, end) if end is not None else {}

@@ -517,3 +517,53 @@ def test_cli_themes_notes_reading_options_that_do_not_apply(tmp_path: Path) -> N
         "note: --delimiter does not apply to Parquet input and is ignored",
         "note: --no-header does not apply to Parquet input and is ignored",
     ]
+
+
+def test_cli_themes_saved_model_assigns_another_export_in_rescore(
+    tmp_path: Path,
+) -> None:
+    import pyarrow.parquet as pq
+
+    first, second = tmp_path / "march.csv", tmp_path / "april.csv"
+    texts = _many("invoice total wrong") + _many("export to csv fails")
+    first.write_text("comment\n" + "\n".join(texts) + "\n")
+    second.write_text(
+        "comment\nThe invoice total is wrong again\nExport to CSV fails\n"
+    )
+    model = tmp_path / "themes.json"
+    out = tmp_path / "report.json"
+    command = ["themes", str(first), "--text-column", "comment", "--out", str(out)]
+    fitted = runner.invoke(app, [*command, "--save-model", str(model)])
+    assert fitted.exit_code == 0, fitted.output
+    assert fitted.stdout.strip().endswith(f"{out}, {model}")
+    labels = {t["id"]: t["label"] for t in json.loads(out.read_text())["themes"]}
+
+    scored = tmp_path / "april.scored.parquet"
+    result = runner.invoke(
+        app, ["rescore", str(second), "--out", str(scored), "--themes", str(model)]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"themes: {len(labels)} read from {model}" in result.stderr
+    table = pq.read_table(scored)
+    themes = table.column("theme").to_pylist()
+    assert len(set(themes)) == 2 and min(themes) >= 0
+    assert table.column("theme_label").to_pylist() == [labels[t] for t in themes]
+    assert "theme model" not in result.stdout  # nothing fitted, nothing written
+
+
+def test_cli_rescore_refuses_a_theme_model_that_is_not_one(tmp_path: Path) -> None:
+    export = tmp_path / "reviews.csv"
+    export.write_text("comment\nfine\n")
+    bogus = tmp_path / "themes.json"
+    bogus.write_text('{"format": "something else"}')
+    out = str(tmp_path / "out.parquet")
+    for value, message in [
+        (str(tmp_path / "missing.json"), "expected 'fit' or a theme model file"),
+        (str(bogus), "expected format 'feedback-miner-themes.v1', got 'something"),
+    ]:
+        result = runner.invoke(
+            app, ["rescore", str(export), "--out", out, "--themes", value]
+        )
+        assert result.exit_code == 1
+        assert message in result.stderr
+        assert "Traceback" not in result.output

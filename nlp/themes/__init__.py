@@ -12,6 +12,7 @@ from __future__ import annotations
 from nlp.themes.labels import CTfidfLabeler, RegexTerms, SpacyTerms, is_stop_word
 from nlp.themes.matching import ThemeMatch, match_themes
 from nlp.themes.model import TextEmbedder, Theme, ThemeModel, ThemeStatus
+from nlp.themes.saved import load_theme_model, save_theme_model
 from nlp.themes.stages import (
     Clusterer,
     HDBSCANClusterer,
@@ -49,7 +50,9 @@ __all__ = [
     "compare_windows",
     "emergence",
     "is_stop_word",
+    "load_theme_model",
     "match_themes",
+    "save_theme_model",
     "two_proportion_z",
     "week_start",
     "weekly_counts",

@@ -142,6 +142,15 @@ def rescore(options: RescoreOptions, *, stream: IO[str] | None = None) -> Rescor
         _score(source, layout, checkpoint, options, themes, stream)
         checkpoint.mark_complete()
     result = _finish(checkpoint, layout, options, fmt)
+    if themes is not None and themes.status_ == "themed" and not options.theme_model:
+        # The fitted themes, for assigning the next export to the same ones.
+        from nlp.embeddings import load_embedder_artifact
+        from nlp.themes import save_theme_model
+
+        saved = sidecar(options.output, ".themes.json")
+        version = load_embedder_artifact().version
+        save_theme_model(themes, saved, embedder_version=version)
+        result.summary.outputs["theme model"] = str(saved)
     if themes is not None and themes.status_ != "themed":
         why = _NO_THEMES[themes.status_].format(size=options.min_cluster_size)
         result.summary.theme_note = f"none ({why}); every row has theme -1"
@@ -207,6 +216,7 @@ def _check_output(options: RescoreOptions) -> str:
     for written in (
         sidecar(options.output, ".errors.csv"),
         sidecar(options.output, ".report.html"),
+        sidecar(options.output, ".themes.json"),
         state_folder(options.output),
     ):
         if written.resolve() == options.input.resolve():
@@ -271,10 +281,18 @@ def _fingerprint(
         "account_column": layout.account,
         "themes": options.themes,
         "theme_sample": options.theme_sample if options.themes else None,
+        "theme_model": _file_identity(options.theme_model),
         "min_cluster_size": options.min_cluster_size if options.themes else None,
         "max_chars": options.max_chars,
         "model_version": load_artifact().version,
     }
+
+
+def _file_identity(path: Path | None) -> list[object] | None:
+    if path is None:
+        return None
+    stat = path.stat() if path.exists() else None
+    return [str(path.resolve()), stat and stat.st_size, stat and stat.st_mtime_ns]
 
 
 def _themes(
@@ -295,6 +313,21 @@ def _themes(
 
     path = checkpoint.folder / _THEMES_FILE
     embedder = Embedder.load(threads=options.threads)
+    if options.theme_model is not None:
+        from nlp.errors import InputError
+        from nlp.themes import load_theme_model
+
+        try:
+            model = load_theme_model(
+                options.theme_model,
+                embedder=embedder,
+                embedder_version=embedder.version,
+            )
+        except InputError as e:
+            raise RescoreError(f"--themes: {e}") from None
+        count = len(model.themes_)
+        _note(options, stream, f"themes: {count} read from {options.theme_model}")
+        return model
     if path.exists():
         try:
             return load_themes(path, embedder=embedder)

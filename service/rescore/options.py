@@ -31,7 +31,11 @@ class RescoreOptions:
         delimiter: The input's field delimiter; sniffed when None.
         header: Whether delimited input starts with a line of column names; without
             one the columns are ``column_1``, ``column_2``, ...
-        themes: Fit themes on a sample of the input and assign every row.
+        themes: Assign every row to a theme: fitted on a sample of the input, or
+            read from ``theme_model``.
+        theme_model: A theme model file (``feedback-miner themes --save-model``,
+            or the ``.themes.json`` of an earlier rescore) to assign rows to,
+            instead of fitting.
         theme_sample: Texts sampled for fitting the themes.
         min_cluster_size: Fewest texts in a theme.
         max_chars: Longest text scored; longer rows are recorded as errors.
@@ -59,6 +63,7 @@ class RescoreOptions:
     delimiter: str | None = None
     header: bool = True
     themes: bool = False
+    theme_model: Path | None = None
     theme_sample: int = 20_000
     min_cluster_size: int = 10
     max_chars: int = DEFAULT_MAX_CHARS

@@ -301,6 +301,19 @@ def test_rescore_fits_themes_on_a_sample(tmp_path: Path) -> None:
     pairs = zip(themes, labels, strict=True)
     assert all((label is None) == (theme == -1) for theme, label in pairs)
     assert sum(result.summary.themes.values()) == sum(t >= 0 for t in themes)
+    saved = tmp_path / "out.themes.json"
+    assert result.summary.outputs["theme model"] == str(saved)
+    # Assigning the same export to the saved themes gives the same themes.
+    again = RescoreOptions(
+        input=source,
+        output=tmp_path / "again.parquet",
+        workers=1,
+        quiet=True,
+        themes=True,
+        theme_model=saved,
+    )
+    rescore(again)
+    assert pq.read_table(again.output).column("theme").to_pylist() == themes
 
 
 def test_rescore_says_when_the_sample_is_too_small_for_themes(tmp_path: Path) -> None:

@@ -6,6 +6,8 @@ spaCy pipeline or encoder is loaded here.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +20,9 @@ from nlp.themes import (
     RegexTerms,
     ThemeModel,
     is_stop_word,
+    load_theme_model,
     match_themes,
+    save_theme_model,
 )
 
 _TOPICS = ["billing invoice", "login password", "export csv", "slow dashboard"]
@@ -409,3 +413,52 @@ def test_a_corpus_about_one_thing_is_one_theme_not_noise() -> None:
     scattered = rng.normal(size=(12, 24)).astype(np.float32)
     unrelated = _model(min_cluster_size=5).fit(texts, scattered)
     assert unrelated.status_ == "no_themes"
+
+
+def test_a_saved_model_assigns_as_the_fitted_one(tmp_path: Path) -> None:
+    texts, x, _ = _corpus()
+    model = _model().fit(texts, x)
+    path = tmp_path / "themes.json"
+    save_theme_model(model, path, embedder_version="embedder.v1")
+    loaded = load_theme_model(path, embedder=None, embedder_version="embedder.v1")
+
+    new, new_x, _ = _corpus(n=60, seed=3)
+    new = [f"{text} (new)" for text in new]  # not texts of the fit, known to it
+    assigned = loaded.transform(new, embeddings=new_x).tolist()
+    assert assigned == model.transform(new, embeddings=new_x).tolist()
+    assert [(t.theme_id, t.label, t.terms, t.size) for t in loaded.themes_] == [
+        (t.theme_id, t.label, t.terms, t.size) for t in model.themes_
+    ]
+    assert all(t.representative_texts == () for t in loaded.themes_)
+    assert not any(text in path.read_text() for text in texts)  # no text is kept
+
+
+def test_a_theme_model_file_is_checked(tmp_path: Path) -> None:
+    texts, x, _ = _corpus()
+    path = tmp_path / "themes.json"
+    save_theme_model(_model().fit(texts, x), path, embedder_version="embedder.v1")
+    saved = json.loads(path.read_text())
+
+    def refused(data: object, version: str = "embedder.v1") -> str:
+        path.write_text(json.dumps(data))
+        with pytest.raises(InputError) as caught:
+            load_theme_model(path, embedder=None, embedder_version=version)
+        assert (caught.value.field, caught.value.code) == (
+            "themes",
+            "invalid_theme_model",
+        )
+        return str(caught.value)
+
+    assert "fitted with embedder 'embedder.v1', but this one is 'embedder.v2'" in (
+        refused(saved, "embedder.v2")
+    )
+    assert "expected format" in refused({"format": "x"})
+    assert "expected format" in refused([1, 2])
+    broken = json.loads(json.dumps(saved))
+    broken["themes"][1]["centroid"] = broken["themes"][1]["centroid"][:3]
+    assert "theme 1 is malformed" in refused(broken)
+    broken["themes"] = []
+    assert "it holds no theme" in refused(broken)
+    path.write_text("{not json")
+    with pytest.raises(InputError, match="not a theme model file"):
+        load_theme_model(path, embedder=None, embedder_version="embedder.v1")
