@@ -1,4 +1,5 @@
-"""Themes for a rescoring run: fitted on a sample of the input, then assigned.
+"""Themes for a rescoring run: fitted on a sample of the input (or read from a
+theme model file), then assigned.
 
 ``--themes fit`` reads the input once, keeps a uniform reservoir sample of its
 usable texts (Vitter's algorithm R, seeded, so a rerun draws the same sample),
@@ -6,10 +7,12 @@ fits :class:`nlp.themes.ThemeModel` on it, and the scorer then assigns every row
 to a theme with :meth:`ThemeModel.transform`, which gives a text the same theme
 in any batch.
 
-``ThemeModel`` has no saved format yet, so the fitted model is kept with the
-job's progress (a pickle in the state folder, which only this job writes and
-reads): a resumed run assigns rows to the same themes as the run it continues,
-without fitting again.
+The fitted model is kept with the job's progress as a pickle in the state folder
+(which only this job writes and reads, and which keeps what ``transform`` knows
+of the fitted texts): a resumed run assigns rows to the same themes as the run
+it continues, without fitting again. At the end the themes are also written as a
+portable file (:mod:`nlp.themes.saved`) beside the output, which ``--themes
+FILE`` reads to assign another export to them.
 """
 
 from __future__ import annotations
