@@ -95,6 +95,8 @@ def refresh(
         min_cluster_size: Fewest items in a theme.
         job_id: The job doing this, recorded on the themes it writes.
 
+    A fit that finds no theme changes nothing stored (its ``result`` says why).
+
     Returns:
         The counts of the refit.
     """
@@ -107,6 +109,20 @@ def refresh(
     model = ThemeModel(embedder=embedder, min_cluster_size=min_cluster_size)
     labels = model.fit_transform(texts) if texts else np.zeros(0, dtype=np.intp)
     fitted = model.themes_ if texts else []
+
+    status = model.status_ if texts else "no_text"
+    if not fitted:
+        # A fit that finds nothing (too few texts for min_cluster_size, no
+        # structure) says nothing about the stored themes: they and every item's
+        # place in them stay as they were.
+        # Items never placed before are outliers now.
+        new: dict[uuid.UUID, uuid.UUID | None] = {
+            row.feedback_id: None for row in rows if not row.assigned
+        }
+        if new:
+            replace_assignments(session, tenant_id, new)
+        logger.info("refresh found no themes (%s); stored themes kept", status)
+        return RefreshResult(len(texts), 0, len(texts), status)
 
     # 3-4. Carry identity over, store themes and assignments.
     ids = _carry_over(session, tenant_id, fitted, job_id=job_id)
@@ -125,7 +141,6 @@ def refresh(
     )
     recount_sizes(session, tenant_id)
     outliers = int(np.sum(labels < 0))
-    status = model.status_ if texts else "no_text"
     logger.info(
         "refreshed themes: %d texts, %d themes, %d outliers (%s)",
         len(texts),

@@ -75,12 +75,16 @@ class FeedbackScope:
 
 @dataclass(frozen=True)
 class ScopedText:
-    """One item in a refresh's scope: its id, redacted text, and its lock."""
+    """One item in a refresh's scope: its id, redacted text, and its lock.
+
+    ``assigned`` tells whether the item has a place yet (a theme, or outlier).
+    """
 
     feedback_id: uuid.UUID
     text: str
     locked_theme: uuid.UUID | None
     locked: bool
+    assigned: bool = True
 
 
 @dataclass(frozen=True)
@@ -267,6 +271,7 @@ def scoped_texts(
             text=row.text if row.turns is None else _turns_text(row.turns),
             locked_theme=row.theme_id if row.locked else None,
             locked=bool(row.locked),
+            assigned=row.locked is not None,
         )
         for row in session.execute(query)
     ]

@@ -125,6 +125,23 @@ def test_themes_refresh_job_runs_and_lists_themes(
     assert {t: v["size"] for t, v in themes.items()} == {"export": 12, "billing": 10}
 
 
+def test_a_refresh_that_finds_no_themes_keeps_the_stored_ones(
+    api: TestClient, admin: ApiTenant, store_scored: Store
+) -> None:
+    _seed(store_scored, admin, {"export": 12, "billing": 10})
+    _refresh(api, admin, min_cluster_size=3)
+    before = _themes(api, admin)
+
+    job = _refresh(api, admin, min_cluster_size=1000)
+
+    assert (job["texts"], job["themes"], job["result"]) == (22, 0, "too_few_texts")
+    after = _themes(api, admin)
+    assert [(t["id"], t["size"]) for t in after["items"]] == [
+        (t["id"], t["size"]) for t in before["items"]
+    ]
+    assert after["outliers"] == before["outliers"]
+
+
 def test_theme_report_has_quotes_mix_weeks_and_sources(
     api: TestClient, admin: ApiTenant, store_scored: Store
 ) -> None:
