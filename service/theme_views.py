@@ -144,7 +144,13 @@ def read_theme(
     accounts = Counter(names[i.account_id] for i in items)
     return ThemeDetailPublic(
         **theme_public(theme, size=len(items)).model_dump(),
-        quotes=_quotes(session, tenant_id, theme),
+        # Quotes of items the theme still holds: a merge or split moves items,
+        # and a refit that no longer finds the theme empties it.
+        quotes=[
+            quote
+            for quote in _quotes(session, tenant_id, theme)
+            if quote.feedback_id in {i.feedback_id for i in items}
+        ],
         polarity=polarity,
         cs_emotions=emotions,
         weekly=[WeekCountPublic(week=w, count=c) for w, c in weeks.items()],

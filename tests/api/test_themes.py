@@ -142,6 +142,24 @@ def test_a_refresh_that_finds_no_themes_keeps_the_stored_ones(
     assert after["outliers"] == before["outliers"]
 
 
+def test_a_merged_theme_shows_no_quotes_of_items_it_gave_away(
+    api: TestClient, admin: ApiTenant, store_scored: Store
+) -> None:
+    _seed(store_scored, admin, {"export": 12, "billing": 10})
+    _refresh(api, admin, min_cluster_size=3)
+    themes = _by_term(_themes(api, admin))
+    source, target = themes["billing"]["id"], themes["export"]["id"]
+    merged = api.post(
+        f"/v1/themes/{source}:merge", headers=admin.headers, json={"into": target}
+    )
+    assert merged.status_code == 200, merged.text
+
+    gone = api.get(f"/v1/themes/{source}", headers=admin.headers).json()
+    assert (gone["size"], gone["quotes"]) == (0, [])
+    kept = api.get(f"/v1/themes/{target}", headers=admin.headers).json()
+    assert kept["size"] == 22 and kept["quotes"]
+
+
 def test_theme_report_has_quotes_mix_weeks_and_sources(
     api: TestClient, admin: ApiTenant, store_scored: Store
 ) -> None:
