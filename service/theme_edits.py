@@ -25,7 +25,7 @@ from service.api.schemas.themes import (
     ThemeUpdate,
 )
 from service.auth import Caller
-from service.errors import FieldError, InvalidInput
+from service.errors import FieldError, InvalidInput, NotFound
 from service.storage.feedback import get_feedback
 from service.storage.models import (
     Theme,
@@ -52,8 +52,22 @@ def update_theme(
 
     Raises:
         NotFound: If the tenant has no such theme.
+        InvalidInput: If the body changes nothing, or the theme is merged.
     """
     theme = require_theme(session, caller.tenant_id, theme_id)
+    if body.label is None and body.pinned is None:
+        raise InvalidInput.single(
+            "label",
+            "missing",
+            "expected 'label' (a new name) or 'pinned' (true or false); got neither",
+        )
+    if theme.state == ThemeState.MERGED:
+        raise InvalidInput.single(
+            "theme_id",
+            "invalid_value",
+            f"theme {theme_id!r} is merged (into {theme.merged_into_id}); edit its "
+            "survivor instead",
+        )
     if body.label is not None:
         add_edit(
             session,
@@ -92,7 +106,14 @@ def merge_theme(
         InvalidInput: If a theme is merged into itself or into a merged theme.
     """
     source = require_theme(session, caller.tenant_id, theme_id)
-    target = require_theme(session, caller.tenant_id, str(body.into))
+    try:
+        target = require_theme(session, caller.tenant_id, str(body.into))
+    except NotFound:
+        raise NotFound(
+            f"no theme with id {str(body.into)!r} to merge into; use an id from "
+            "GET /v1/themes",
+            field="into",
+        ) from None
     if target.id == source.id or target.state == ThemeState.MERGED:
         raise InvalidInput.single(
             "into",

@@ -380,6 +380,69 @@ def test_theme_edits_refuse_bad_targets(
     assert empty_label.status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("body", "field", "code"),
+    [
+        ({"label": "   "}, "label", "invalid_value"),
+        ({"label": "two\nlines"}, "label", "invalid_value"),
+        ({"label": "evil\u202eright-to-left"}, "label", "invalid_value"),
+        ({"label": "red \u001b[31m"}, "label", "invalid_value"),
+        ({}, "label", "missing"),
+    ],
+)
+def test_theme_rename_refuses_labels_that_cannot_be_shown(
+    api: TestClient,
+    admin: ApiTenant,
+    store_scored: Store,
+    body: dict[str, Any],
+    field: str,
+    code: str,
+) -> None:
+    _seed(store_scored, admin, {"export": 12, "billing": 10})
+    _refresh(api, admin, min_cluster_size=3)
+    theme = _themes(api, admin)["items"][0]
+
+    answer = api.patch(f"/v1/themes/{theme['id']}", headers=admin.headers, json=body)
+
+    assert answer.status_code == 422, answer.text
+    [error] = answer.json()["errors"]
+    assert (error["field"], error["code"]) == (field, code)
+    after = api.get(f"/v1/themes/{theme['id']}", headers=admin.headers).json()
+    assert (after["label"], after["pinned"]) == (theme["label"], theme["pinned"])
+
+
+def test_theme_edits_name_the_field_at_fault(
+    api: TestClient, admin: ApiTenant, store_scored: Store
+) -> None:
+    _seed(store_scored, admin, {"export": 12, "billing": 10})
+    _refresh(api, admin, min_cluster_size=3)
+    first, second = (t["id"] for t in _themes(api, admin)["items"])
+
+    unknown = api.post(
+        f"/v1/themes/{first}:merge",
+        headers=admin.headers,
+        json={"into": str(uuid.uuid4())},
+    )
+    assert unknown.status_code == 404
+    assert unknown.json()["errors"][0]["field"] == "into"
+    merged = api.post(
+        f"/v1/themes/{first}:merge", headers=admin.headers, json={"into": second}
+    )
+    assert merged.status_code == 200
+    renamed = api.patch(
+        f"/v1/themes/{first}", headers=admin.headers, json={"label": "Late"}
+    )
+    assert renamed.status_code == 422
+    assert renamed.json()["errors"][0]["field"] == "theme_id"
+    emoji = api.patch(
+        f"/v1/themes/{second}",
+        headers=admin.headers,
+        json={"label": "  Devs \U0001f469\u200d\U0001f4bb  "},
+    )
+    assert emoji.status_code == 200, emoji.text
+    assert emoji.json()["label"] == "Devs \U0001f469\u200d\U0001f4bb"
+
+
 def test_themes_refresh_needs_the_admin_scope(
     api: TestClient, api_tenant: ApiTenant
 ) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 import uuid
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from service.api.schemas.common import BoundedDatetime, ExternalId, StorableText
 from service.storage.models import Channel, Segment, ThemeJobStatus, ThemeState
@@ -28,7 +30,29 @@ __all__ = [
     "WeekCountPublic",
 ]
 
-ThemeLabel = Annotated[StorableText, Field(min_length=1, max_length=200)]
+
+_JOINER = "\u200d"
+
+
+def _one_line_label(value: str) -> str:
+    # A label is shown in lists, charts and terminals: one visible line, no
+    # control or bidirectional-override characters (the joiner of emoji
+    # sequences aside), not blank.
+    hidden = (ch for ch in value if unicodedata.category(ch) in {"Cc", "Cf"})
+    bad = next((ch for ch in hidden if ch != _JOINER), None)
+    if bad is not None or not value.strip():
+        raise PydanticCustomError(
+            "invalid_value",
+            "expected a label of visible characters on one line, not blank; got "
+            "{received}",
+            {"received": repr(value) if len(value) <= 60 else repr(value[:57]) + "..."},
+        )
+    return value.strip()
+
+
+ThemeLabel = Annotated[
+    StorableText, Field(min_length=1, max_length=200), AfterValidator(_one_line_label)
+]
 
 
 class ThemeRefresh(BaseModel):
