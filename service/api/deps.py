@@ -19,6 +19,7 @@ from nlp.themes import TextEmbedder
 from service.auth import Caller, authenticate_caller, check_scope
 from service.batching import AnalysisBatcher
 from service.config import Settings
+from service.errors import FieldError, InvalidInput
 from service.rate_limit import RateLimiter, check_rate_limit
 from service.redaction import Redactor
 from service.storage.models import Scope
@@ -43,6 +44,7 @@ __all__ = [
     "get_redactor",
     "get_session",
     "get_theme_runner",
+    "no_query_parameters",
     "require_scope",
 ]
 
@@ -141,3 +143,24 @@ def require_scope(
 IngestCallerDep = Annotated[Caller, Depends(require_scope(Scope.INGEST))]
 ReadCallerDep = Annotated[Caller, Depends(require_scope(Scope.READ))]
 AdminCallerDep = Annotated[Caller, Depends(require_scope(Scope.ADMIN))]
+
+
+def no_query_parameters(request: Request) -> None:
+    """Refuse query parameters on a route that takes none (a filter would be
+    silently ignored otherwise).
+
+    Raises:
+        InvalidInput: One ``unknown_field`` error per parameter.
+    """
+    names = sorted(set(request.query_params))
+    if names:
+        raise InvalidInput(
+            [
+                FieldError(
+                    field=name,
+                    code="unknown_field",
+                    message=f"this route takes no query parameters; got {name!r}",
+                )
+                for name in names
+            ]
+        )

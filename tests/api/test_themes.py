@@ -670,3 +670,23 @@ def test_theme_report_plotly_bundle_is_public_and_cached(api: TestClient) -> Non
     assert "immutable" in response.headers["cache-control"]
     assert "max-age=31536000" in response.headers["cache-control"]
     assert response.text == plotly_js()
+
+
+def test_theme_detail_refuses_query_parameters_it_would_ignore(
+    api: TestClient, admin: ApiTenant, store_scored: Store
+) -> None:
+    _seed(store_scored, admin, {"export": 12, "billing": 10})
+    _refresh(api, admin, min_cluster_size=3)
+    theme = _themes(api, admin)["items"][0]
+
+    answer = api.get(
+        f"/v1/themes/{theme['id']}?channel=ticket&from=2026-01-01T00:00:00Z",
+        headers=admin.headers,
+    )
+
+    assert answer.status_code == 422, answer.text
+    errors = answer.json()["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [
+        ("channel", "unknown_field"),
+        ("from", "unknown_field"),
+    ]

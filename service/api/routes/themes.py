@@ -21,6 +21,7 @@ from service.api.deps import (
     ReadCallerDep,
     SessionDep,
     ThemeRunnerDep,
+    no_query_parameters,
 )
 from service.api.schemas.themes import (
     ThemeDetailPublic,
@@ -109,9 +110,10 @@ def read_plotly_js() -> Response:
 
 @router.get("/themes/{theme_id}")
 def read_theme(
-    theme_id: str, caller: ReadCallerDep, session: SessionDep
+    theme_id: str, request: Request, caller: ReadCallerDep, session: SessionDep
 ) -> ThemeDetailPublic:
     """Read one theme: quotes, polarity and emotion mix, weekly counts, sources."""
+    no_query_parameters(request)  # after the key is checked: 401 comes first
     return theme_views.read_theme(session, caller.tenant_id, theme_id)
 
 
