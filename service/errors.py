@@ -342,8 +342,19 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+_BODY_NOT_PARSED = "There was an error parsing the body"
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)  # registered for this type
+    if exc.status_code == 400 and exc.detail == _BODY_NOT_PARSED:
+        # FastAPI's answer to a body that is not UTF-8 or nests too deep to read.
+        message = "expected a JSON body in UTF-8 that can be read; this one cannot"
+        errors = [{"field": "body", "code": "malformed_json", "message": message}]
+        return JSONResponse(
+            error_body("the request body is not valid JSON", "malformed_json", errors),
+            status_code=400,
+        )
     code = {404: "not_found", 405: "method_not_allowed"}.get(
         exc.status_code, "http_error"
     )
@@ -400,6 +411,8 @@ def _json_safe(value: object) -> object:
 
 
 def _preview(value: object) -> object:
+    if isinstance(value, bytes):  # a body that is not JSON at all
+        value = value.decode("utf-8", "replace")
     if isinstance(value, str):
         # Unpaired surrogates cannot be written as UTF-8: show them as \uXXXX.
         value = value.encode("utf-8", "backslashreplace").decode("utf-8")
@@ -408,5 +421,8 @@ def _preview(value: object) -> object:
         return str(value)
     if isinstance(value, (int, float, bool)) or value is None:
         return value
-    text = repr(value)
+    try:  # lists and objects as the client sent them: JSON
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except ValueError:
+        text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."

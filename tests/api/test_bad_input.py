@@ -228,6 +228,27 @@ def test_malformed_json_is_refused(
     assert body["detail"] == "the request body is not valid JSON"
 
 
+@pytest.mark.parametrize(
+    "content",
+    [b'{"channel": "\xff\xfe"}', b"[" * 100_000 + b"]" * 100_000],
+    ids=["not-utf8", "too-deep"],
+)
+def test_a_body_that_cannot_be_read_is_malformed_json(
+    api: TestClient, api_tenant: ApiTenant, content: bytes
+) -> None:
+    response = api.post(
+        "/v1/feedback",
+        content=content,
+        headers={**api_tenant.headers, "content-type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["code"] == "malformed_json"
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [
+        ("body", "malformed_json")
+    ]
+
+
 def test_batch_over_the_item_limit_is_413(
     api: TestClient, api_tenant: ApiTenant
 ) -> None:
