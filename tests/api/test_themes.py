@@ -323,6 +323,22 @@ def test_themes_of_another_tenant_read_as_absent(
             "invalid_value",
         ),
         ("post", "/v1/themes:refresh", {"extra": 1}, 422, "extra", "unknown_field"),
+        (
+            "post",
+            "/v1/themes:refresh",
+            {"min_cluster_size": "5"},
+            422,
+            "min_cluster_size",
+            "invalid_type",
+        ),
+        (
+            "post",
+            "/v1/themes:refresh",
+            {"min_cluster_size": True},
+            422,
+            "min_cluster_size",
+            "invalid_type",
+        ),
         ("get", "/v1/themes/jobs/nope", None, 404, "job_id", "not_found"),
         ("get", "/v1/themes/nope", None, 404, "theme_id", "not_found"),
         (
@@ -388,6 +404,8 @@ def test_theme_edits_refuse_bad_targets(
         ({"label": "evil\u202eright-to-left"}, "label", "invalid_value"),
         ({"label": "red \u001b[31m"}, "label", "invalid_value"),
         ({}, "label", "missing"),
+        ({"pinned": "yes"}, "pinned", "invalid_type"),
+        ({"pinned": 1}, "pinned", "invalid_type"),
     ],
 )
 def test_theme_rename_refuses_labels_that_cannot_be_shown(

@@ -7,7 +7,7 @@ import unicodedata
 import uuid
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from pydantic_core import PydanticCustomError
 
 from service.api.schemas.common import BoundedDatetime, ExternalId, StorableText
@@ -64,7 +64,7 @@ class ThemeRefresh(BaseModel):
     to: BoundedDatetime | None = None
     channel: Channel | None = None
     segment: Segment | None = None
-    min_cluster_size: int = Field(
+    min_cluster_size: StrictInt = Field(
         default=10, ge=2, le=100_000, description="Fewest items in a theme."
     )
 
@@ -179,7 +179,7 @@ class ThemeUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: ThemeLabel | None = None
-    pinned: bool | None = None
+    pinned: StrictBool | None = None
 
 
 class ThemeMerge(BaseModel):
