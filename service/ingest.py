@@ -228,7 +228,12 @@ def ingest_batch(
         embedder=embedder,
     )
     results = [
-        FeedbackResult(index=index, status="error", errors=item_errors)
+        FeedbackResult(
+            index=index,
+            status="error",
+            external_id=_sent_external_id(body.items[index]),
+            errors=item_errors,
+        )
         for index, item_errors in errors.items()
     ]
     results += [
@@ -268,6 +273,12 @@ def _check_length(name: str, length: int, limit: int) -> list[FieldError]:
             "Split it into several items.",
         )
     ]
+
+
+def _sent_external_id(raw: Any) -> str | None:
+    # A refused item is matched to the caller's record by the id it was sent with.
+    value = raw.get("external_id") if isinstance(raw, dict) else None
+    return value if isinstance(value, str) and len(value) <= 200 else None
 
 
 def _validate_items(

@@ -145,6 +145,9 @@ def test_batch_reports_each_item_and_stores_the_good_ones(
         "error",
     ]
     assert results[3]["id"] == results[0]["id"]
+    # A refused item carries the external_id it was sent with, for matching.
+    assert results[1]["external_id"] == items[1]["external_id"]
+    assert results[4]["external_id"] is None  # "not an object" has none
     errors = {r["index"]: r["errors"] for r in results if r["status"] == "error"}
     assert [(e["field"], e["code"]) for e in errors[1]] == [
         ("items[1].channel", "invalid_value")
