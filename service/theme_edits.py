@@ -167,8 +167,12 @@ def split_theme(
         InvalidInput: If an id is not an item of this theme, or all of them are.
     """
     source = require_theme(session, caller.tenant_id, theme_id)
-    ids = list(dict.fromkeys(body.feedback_ids))
-    texts = _member_texts(session, caller, source, ids)
+    # Each id once, with its first position in the request for error fields.
+    first_at: dict[uuid.UUID, int] = {}
+    for index, feedback_id in enumerate(body.feedback_ids):
+        first_at.setdefault(feedback_id, index)
+    ids = list(first_at)
+    texts = _member_texts(session, caller, source, first_at)
     vectors = np.asarray(embedder.embed(texts), dtype=np.float64)
     centroid = vectors.mean(axis=0)
     centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
@@ -203,11 +207,12 @@ def split_theme(
 
 
 def _member_texts(
-    session: Session, caller: Caller, source: Theme, ids: list[uuid.UUID]
+    session: Session, caller: Caller, source: Theme, first_at: dict[uuid.UUID, int]
 ) -> list[str]:
     errors: list[FieldError] = []
     texts: list[str] = []
-    for index, feedback_id in enumerate(ids):
+    ids = list(first_at)
+    for feedback_id, index in first_at.items():
         item = get_feedback(session, caller.tenant_id, feedback_id)
         assignment = session.get(ThemeAssignment, feedback_id) if item else None
         if item is None or assignment is None or assignment.theme_id != source.id:

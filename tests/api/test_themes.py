@@ -461,6 +461,30 @@ def test_theme_edits_name_the_field_at_fault(
     assert emoji.json()["label"] == "Devs \U0001f469\u200d\U0001f4bb"
 
 
+def test_split_errors_name_every_bad_id_at_its_place_in_the_request(
+    api: TestClient, admin: ApiTenant, store_scored: Store
+) -> None:
+    _seed(store_scored, admin, {"export": 12, "billing": 10})
+    _refresh(api, admin, min_cluster_size=3)
+    theme = _themes(api, admin)["items"][0]
+    member = api.get(f"/v1/themes/{theme['id']}", headers=admin.headers).json()
+    good = member["quotes"][0]["feedback_id"]
+    strangers = [str(uuid.uuid4()) for _ in range(3)]
+
+    answer = api.post(
+        f"/v1/themes/{theme['id']}:split",
+        headers=admin.headers,
+        json={"feedback_ids": [good, good, *strangers], "label": "Split"},
+    )
+
+    assert answer.status_code == 422, answer.text
+    assert [e["field"] for e in answer.json()["errors"]] == [
+        "feedback_ids[2]",
+        "feedback_ids[3]",
+        "feedback_ids[4]",
+    ]
+
+
 def test_themes_refresh_needs_the_admin_scope(
     api: TestClient, api_tenant: ApiTenant
 ) -> None:
