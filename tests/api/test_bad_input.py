@@ -38,6 +38,7 @@ def _fields(body: dict[str, Any]) -> list[tuple[str, str]]:
         ({"text": 5}, "text", "invalid_type"),
         ({"external_id": 12}, "external_id", "invalid_type"),
         ({"rating": "high"}, "rating", "invalid_type"),
+        ({"rating": float("nan")}, "rating", "finite_number"),
         ({"nps_score": 7.5}, "nps_score", "invalid_type"),
         ({"nps_score": 11}, "nps_score", "out_of_range"),
         ({"metadata": ["a"]}, "metadata", "invalid_type"),

@@ -100,7 +100,9 @@ class FeedbackCreate(BaseModel):
     )
     occurred_at: OccurredAt = Field(description="When the feedback was given.")
     source: Annotated[StorableText, Field(max_length=200)] | None = None
-    rating: Annotated[StrictFloat, Field(ge=0, le=10)] | None = None
+    rating: Annotated[StrictFloat, Field(ge=0, le=10, allow_inf_nan=False)] | None = (
+        None
+    )
     nps_score: Annotated[StrictInt, Field(ge=0, le=10)] | None = None
     metadata: Metadata = Field(default_factory=dict)
     account: AccountBase | None = Field(
