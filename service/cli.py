@@ -553,9 +553,9 @@ def rescore_command(
     _configure_logging(verbose)
     theme_model = None if themes in (None, "fit") else Path(themes)
     if theme_model is not None and not theme_model.is_file():
+        what = "a folder" if theme_model.is_dir() else "no such file"
         _fail(
-            f"--themes: expected 'fit' or a theme model file, got {themes!r} "
-            "(no such file)"
+            f"--themes: expected 'fit' or a theme model file, got {themes!r} ({what})"
         )
     options = RescoreOptions(
         input=input_path,

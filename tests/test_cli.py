@@ -567,3 +567,19 @@ def test_cli_rescore_refuses_a_theme_model_that_is_not_one(tmp_path: Path) -> No
         assert result.exit_code == 1
         assert message in result.stderr
         assert "Traceback" not in result.output
+        assert not (tmp_path / "out.parquet.partial").exists()  # nothing written
+
+
+def test_cli_rescore_refuses_a_theme_model_it_would_write_over(tmp_path: Path) -> None:
+    export = tmp_path / "reviews.csv"
+    export.write_text("comment\nfine\n")
+    for out, model in [
+        (tmp_path / "t.csv", tmp_path / "t.csv"),
+        (tmp_path / "u.parquet", tmp_path / "u.themes.json"),
+    ]:
+        model.write_text("{}")
+        command = ["rescore", str(export), "--out", str(out), "--themes", str(model)]
+        result = runner.invoke(app, [*command, "--restart"])
+        assert result.exit_code == 1
+        assert "is a file this run writes" in result.stderr
+        assert model.read_text() == "{}"

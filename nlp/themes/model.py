@@ -267,6 +267,20 @@ class ThemeModel:
 
     # Assigning
 
+    def forget_fitted_texts(self) -> ThemeModel:
+        """Assign every text by its nearest centroid from now on.
+
+        After a fit, :meth:`transform` gives a text of the fitted sample its
+        fitted theme. Without that memory the model assigns exactly as one
+        restored from its centroids (:meth:`from_centroids`, a saved model file)
+        does, fitted texts included.
+
+        Returns:
+            self.
+        """
+        self._known = {}
+        return self
+
     def transform(
         self,
         texts: Sequence[str] | None = None,

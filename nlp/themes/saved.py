@@ -5,9 +5,12 @@ from, the assignment threshold, and per theme its id, label, terms, size and
 centroid. No text of the fit is kept (a theme's representative texts stay out),
 so the file holds no customer's words beyond the label terms.
 
-A loaded model assigns texts exactly as the fitted one did: ``transform`` reads
-only the centroids and the threshold (:meth:`ThemeModel.from_centroids`), and the
-centroids are written as full-precision floats. It cannot be refitted or have its
+A loaded model assigns texts by their nearest centroid, as the fitted one does
+after :meth:`ThemeModel.forget_fitted_texts` (``transform`` reads only the
+centroids and the threshold, :meth:`ThemeModel.from_centroids`; the centroids are
+written as full-precision floats). Right after a fit, a text of the fitted sample
+keeps its clustering's theme instead, which a text just under the threshold does
+not get from the file. It cannot be refitted or have its
 outliers reduced; it has ``themes_`` (without representative texts) and
 ``status_``.
 """
@@ -79,8 +82,10 @@ def load_theme_model(
         InputError: If the file is missing, not JSON, of another format or
             embedder, or its themes are malformed; ``field`` is ``"themes"``.
     """
+    if path.is_dir():
+        raise _bad(path, "a folder, not a theme model file")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise _bad(path, "no such file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -113,31 +118,48 @@ def _themes(entries: object, path: Path) -> list[Theme]:
     if not isinstance(entries, list):
         raise _bad(path, "expected a list of themes")
     themes: list[Theme] = []
-    width = None
     for number, entry in enumerate(entries):
-        item: Mapping[str, Any] = entry if isinstance(entry, dict) else {}
-        label, terms, size = item.get("label"), item.get("terms"), item.get("size")
-        centroid = item.get("centroid")
-        valid = (
-            item.get("id") == number
-            and isinstance(label, str)
-            and bool(label)
-            and isinstance(terms, list)
-            and all(isinstance(t, str) for t in terms)
-            and isinstance(size, int)
-            and isinstance(centroid, list)
-            and bool(centroid)
-            and all(isinstance(x, (int, float)) and math.isfinite(x) for x in centroid)
-            and (width is None or len(centroid) == width)
+        if not isinstance(entry, dict):
+            raise _bad(path, f"theme {number}: expected an object")
+        why = _theme_problem(entry, number, themes[0].centroid.size if themes else None)
+        if why is not None:
+            raise _bad(path, f"theme {number}: {why}")
+        vector = np.asarray(entry["centroid"], dtype=np.float32)
+        themes.append(
+            Theme(
+                number, entry["label"], tuple(entry["terms"]), entry["size"], (), vector
+            )
         )
-        if not valid:
-            raise _bad(path, f"theme {number} is malformed (ids must run 0, 1, ...)")
-        assert isinstance(centroid, list) and isinstance(label, str)
-        assert isinstance(terms, list) and isinstance(size, int)
-        width = len(centroid)
-        vector = np.asarray(centroid, dtype=np.float32)
-        themes.append(Theme(number, label, tuple(terms), size, (), vector))
     return themes
+
+
+def _theme_problem(
+    entry: Mapping[str, Any], number: int, width: int | None
+) -> str | None:
+    label, terms, size = entry.get("label"), entry.get("terms"), entry.get("size")
+    centroid = entry.get("centroid")
+    if entry.get("id") != number:
+        return f"expected id {number} (ids run 0, 1, ...), got {entry.get('id')!r}"
+    if not isinstance(label, str) or not label.strip():
+        return "expected a label (a non-empty string)"
+    if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
+        return "expected terms (a list of strings)"
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        return "expected a size (a whole number)"
+    if not isinstance(centroid, list) or not centroid:
+        return "expected a centroid (a list of numbers)"
+    if not all(
+        isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+        for x in centroid
+    ):
+        return "expected a centroid of finite numbers"
+    if width is not None and len(centroid) != width:
+        return (
+            f"expected a centroid of {width} numbers as theme 0's, got {len(centroid)}"
+        )
+    if not any(centroid):
+        return "a centroid of zeros points nowhere"
+    return None
 
 
 def _bad(path: Path, why: str) -> InputError:

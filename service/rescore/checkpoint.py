@@ -225,7 +225,7 @@ _DESCRIBED = {
     "header": "--no-header",
     "themes": "--themes",
     "theme_sample": "--theme-sample",
-    "theme_model": "the --themes model file",
+    "theme_model": "the contents of the --themes model file",
     "min_cluster_size": "--min-cluster-size",
     "max_chars": "--max-chars",
     "model_version": "the model version",

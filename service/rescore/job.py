@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
 import sys
@@ -91,6 +92,7 @@ def rescore(options: RescoreOptions, *, stream: IO[str] | None = None) -> Rescor
     started = time.monotonic()
     fmt = _check_output(options)
     _check_engine_options(options)
+    theme_file = _read_theme_file(options)
     source = open_source(
         options.input,
         encoding=options.encoding,
@@ -135,7 +137,7 @@ def rescore(options: RescoreOptions, *, stream: IO[str] | None = None) -> Rescor
     themes = None
     if not checkpoint.complete:
         themes = (
-            _themes(source, layout, checkpoint, options, stream)
+            _themes(source, layout, checkpoint, options, stream, theme_file)
             if options.themes
             else None
         )
@@ -154,6 +156,8 @@ def rescore(options: RescoreOptions, *, stream: IO[str] | None = None) -> Rescor
     if themes is not None and themes.status_ != "themed":
         why = _NO_THEMES[themes.status_].format(size=options.min_cluster_size)
         result.summary.theme_note = f"none ({why}); every row has theme -1"
+        # A theme file of an earlier run beside this output is not this run's.
+        sidecar(options.output, ".themes.json").unlink(missing_ok=True)
     result.resumed_rows = resumed
     result.summary.elapsed_s = time.monotonic() - started
     result.summary.rows_this_run = result.summary.rows - resumed
@@ -213,17 +217,27 @@ def _check_output(options: RescoreOptions) -> str:
         raise RescoreError("--out names the input file; choose another output path")
     # The files written beside the output must not replace the input either (an
     # error report scored again after a fix is a natural next step).
-    for written in (
+    written_files = (
+        options.output,
         sidecar(options.output, ".errors.csv"),
         sidecar(options.output, ".report.html"),
         sidecar(options.output, ".themes.json"),
         state_folder(options.output),
-    ):
+    )
+    for written in written_files[1:]:
         if written.resolve() == options.input.resolve():
             raise RescoreError(
                 f"--out {str(options.output)!r} would write {written}, which is the "
                 "input file; choose another output path"
             )
+    model = options.theme_model
+    if model is not None and any(
+        model.resolve() == written.resolve() for written in written_files
+    ):
+        raise RescoreError(
+            f"--themes {str(model)!r} is a file this run writes (--out "
+            f"{str(options.output)!r}); choose another output path"
+        )
     fresh = not state_folder(options.output).exists()
     if options.output.exists() and fresh and not options.restart:
         raise RescoreError(
@@ -288,11 +302,29 @@ def _fingerprint(
     }
 
 
-def _file_identity(path: Path | None) -> list[object] | None:
-    if path is None:
+def _file_identity(path: Path | None) -> str | None:
+    # By content: an edited theme file is another model, whatever its timestamp.
+    if path is None or not path.is_file():
         return None
-    stat = path.stat() if path.exists() else None
-    return [str(path.resolve()), stat and stat.st_size, stat and stat.st_mtime_ns]
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _read_theme_file(options: RescoreOptions) -> ThemeModel | None:
+    # Read (and so checked) before anything is written: a bad file leaves no
+    # progress behind that the corrected run would have to --restart.
+    if options.theme_model is None:
+        return None
+    from nlp.embeddings import load_embedder_artifact
+    from nlp.errors import InputError
+    from nlp.themes import load_theme_model
+
+    version = load_embedder_artifact().version
+    try:
+        return load_theme_model(
+            options.theme_model, embedder=None, embedder_version=version
+        )
+    except InputError as e:
+        raise RescoreError(f"--themes: {e}") from None
 
 
 def _themes(
@@ -301,6 +333,7 @@ def _themes(
     checkpoint: Checkpoint,
     options: RescoreOptions,
     stream: IO[str],
+    theme_file: ThemeModel | None,
 ) -> ThemeModel:
     from nlp.embeddings import Embedder
     from service.rescore.themes import (
@@ -313,21 +346,11 @@ def _themes(
 
     path = checkpoint.folder / _THEMES_FILE
     embedder = Embedder.load(threads=options.threads)
-    if options.theme_model is not None:
-        from nlp.errors import InputError
-        from nlp.themes import load_theme_model
-
-        try:
-            model = load_theme_model(
-                options.theme_model,
-                embedder=embedder,
-                embedder_version=embedder.version,
-            )
-        except InputError as e:
-            raise RescoreError(f"--themes: {e}") from None
-        count = len(model.themes_)
+    if theme_file is not None:
+        theme_file.embedder = embedder
+        count = len(theme_file.themes_)
         _note(options, stream, f"themes: {count} read from {options.theme_model}")
-        return model
+        return theme_file
     if path.exists():
         try:
             return load_themes(path, embedder=embedder)

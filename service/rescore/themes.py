@@ -89,7 +89,9 @@ def fit_themes(
     from nlp.themes import ThemeModel
 
     model = ThemeModel(embedder=embedder, min_cluster_size=min_cluster_size, seed=seed)
-    model.fit(texts)
+    # Every row by its nearest centroid, sampled or not: the rows of this run get
+    # the themes that the saved model file gives them in a later run.
+    model.fit(texts).forget_fitted_texts()
     logger.info("found %d themes in %d texts", len(model.themes_), len(texts))
     return model
 

@@ -322,8 +322,11 @@ def test_rescore_says_when_the_sample_is_too_small_for_themes(tmp_path: Path) ->
     options = RescoreOptions(
         input=source, output=tmp_path / "out.parquet", workers=1, themes=True
     )
+    stale = tmp_path / "out.themes.json"  # from an earlier run that found themes
+    stale.write_text("{}")
     stream = io.StringIO()
     result = rescore(options, stream=stream)
+    assert not stale.exists()
     assert result.summary.theme_note == (
         "none (fewer usable texts than --min-cluster-size 10); every row has theme -1"
     )

@@ -456,7 +456,18 @@ def test_a_theme_model_file_is_checked(tmp_path: Path) -> None:
     assert "expected format" in refused([1, 2])
     broken = json.loads(json.dumps(saved))
     broken["themes"][1]["centroid"] = broken["themes"][1]["centroid"][:3]
-    assert "theme 1 is malformed" in refused(broken)
+    assert "theme 1: expected a centroid of 24 numbers as theme 0's, got 3" in (
+        refused(broken)
+    )
+    broken = json.loads(json.dumps(saved))
+    broken["themes"][0]["label"] = None
+    assert "theme 0: expected a label" in refused(broken)
+    broken = json.loads(json.dumps(saved))
+    broken["themes"][0]["centroid"] = [0.0] * 24
+    assert "theme 0: a centroid of zeros points nowhere" in refused(broken)
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(saved).encode())  # a BOM is fine
+    assert load_theme_model(path, embedder=None, embedder_version="embedder.v1")
+    broken = json.loads(json.dumps(saved))
     broken["themes"] = []
     assert "it holds no theme" in refused(broken)
     path.write_text("{not json")
