@@ -32,6 +32,7 @@ from service.storage.themes import (
     finish_job,
     get_job,
     queued_job_ids,
+    queued_job_like,
     requeue_stale_jobs,
 )
 from service.themes import refresh
@@ -44,22 +45,26 @@ logger = logging.getLogger(__name__)
 def queue_refresh(session: Session, caller: Caller, body: ThemeRefresh) -> ThemeJob:
     """Queue a refresh job for the caller's tenant; this function commits.
 
+    A refresh of the same scope that is still queued is answered instead of a
+    new one.
+
     Raises:
         InvalidInput: If ``from`` is not before ``to``.
     """
     check_time_range(body.from_, body.to)
-    job = add_job(
-        session,
-        caller.tenant_id,
-        since=body.from_,
-        until=body.to,
-        channel=body.channel,
-        segment=body.segment,
-        min_cluster_size=body.min_cluster_size,
-        texts=0,
-        themes=0,
-        outliers=0,
-    )
+    scope = {
+        "since": body.from_,
+        "until": body.to,
+        "channel": body.channel,
+        "segment": body.segment,
+        "min_cluster_size": body.min_cluster_size,
+    }
+    # The same refresh asked again before the first one started is that job:
+    # both would fit the same items.
+    waiting = queued_job_like(session, caller.tenant_id, **scope)
+    if waiting is not None:
+        return waiting
+    job = add_job(session, caller.tenant_id, **scope, texts=0, themes=0, outliers=0)
     session.commit()
     return job
 

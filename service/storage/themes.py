@@ -50,6 +50,7 @@ __all__ = [
     "matchable_themes",
     "move_assignments",
     "queued_job_ids",
+    "queued_job_like",
     "recount_sizes",
     "replace_assignments",
     "requeue_stale_jobs",
@@ -114,6 +115,28 @@ def add_job(session: Session, tenant_id: uuid.UUID, **fields: Any) -> ThemeJob:
     session.add(job)
     session.flush()
     return job
+
+
+def queued_job_like(
+    session: Session, tenant_id: uuid.UUID, **fields: Any
+) -> ThemeJob | None:
+    """The tenant's oldest queued job with exactly these fields, if any."""
+    query = (
+        select(ThemeJob)
+        .where(
+            ThemeJob.tenant_id == tenant_id,
+            ThemeJob.status == ThemeJobStatus.QUEUED,
+            *(
+                getattr(ThemeJob, name).is_(None)
+                if value is None
+                else getattr(ThemeJob, name) == value
+                for name, value in fields.items()
+            ),
+        )
+        .order_by(ThemeJob.created_at)
+        .limit(1)
+    )
+    return session.scalars(query).first()
 
 
 def get_job(
