@@ -188,6 +188,7 @@ def themes(
     verbose: Verbose = False,
 ) -> None:
     """Find the themes of an export; print or write a JSON and an HTML report."""
+    from service.rescore.themes import no_themes_reason
     from service.theme_export import ExportError, read_export, theme_report
     from service.theme_report import render_theme_report
 
@@ -236,18 +237,14 @@ def themes(
     skipped = len({p.row for p in problems if p.field != time_column})
     untimed = sum(1 for p in problems if p.field == time_column)
     times_note = f", {untimed} unreadable times (rows kept)" if untimed else ""
-    why = _WHY_NO_THEMES.get(report["status"], "").format(size=min_cluster_size)
+    status = report["status"]
+    why = (
+        "" if status == "themed" else f" ({no_themes_reason(status, min_cluster_size)})"
+    )
     typer.echo(
         f"{len(report['themes'])} themes{why}, {skipped} rows skipped{times_note}: "
         f"{written}"
     )
-
-
-_WHY_NO_THEMES = {
-    "no_text": " (no usable text)",
-    "too_few_texts": " (fewer texts than --min-cluster-size {size})",
-    "no_themes": " (no group of --min-cluster-size {size} or more similar texts)",
-}
 
 
 def _check_report_paths(

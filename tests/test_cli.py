@@ -452,7 +452,8 @@ def test_cli_themes_says_why_a_small_export_has_no_themes(tmp_path: Path) -> Non
     )
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        f"0 themes (fewer texts than --min-cluster-size 10), 0 rows skipped: {out}\n"
+        "0 themes (fewer usable texts than --min-cluster-size 10), 0 rows skipped: "
+        f"{out}\n"
     )
     assert json.loads(out.read_text())["status"] == "too_few_texts"
 

@@ -124,7 +124,12 @@ def rescore(options: RescoreOptions, *, stream: IO[str] | None = None) -> Rescor
             f"note: the column name {shown!r} reads like data; if the file has no "
             "header line, run again with --no-header and --restart",
         )
-    for unused in _unused_options(source, options):
+    for unused in sniff.unused_options(
+        source.format,
+        encoding=options.encoding,
+        delimiter=options.delimiter,
+        header=options.header,
+    ):
         _note(options, stream, unused)
     checkpoint = Checkpoint.open(
         state_folder(options.output),
@@ -154,7 +159,9 @@ def rescore(options: RescoreOptions, *, stream: IO[str] | None = None) -> Rescor
         save_theme_model(themes, saved, embedder_version=version)
         result.summary.outputs["theme model"] = str(saved)
     if themes is not None and themes.status_ != "themed":
-        why = _NO_THEMES[themes.status_].format(size=options.min_cluster_size)
+        from service.rescore.themes import no_themes_reason
+
+        why = no_themes_reason(themes.status_, options.min_cluster_size)
         result.summary.theme_note = f"none ({why}); every row has theme -1"
         # A theme file of an earlier run beside this output is not this run's.
         sidecar(options.output, ".themes.json").unlink(missing_ok=True)
@@ -268,15 +275,6 @@ def _check_engine_options(options: RescoreOptions) -> None:
             )
 
 
-def _unused_options(source: Source, options: RescoreOptions) -> list[str]:
-    return sniff.unused_options(
-        source.format,
-        encoding=options.encoding,
-        delimiter=options.delimiter,
-        header=options.header,
-    )
-
-
 def _fingerprint(
     source: Source, layout: Layout, options: RescoreOptions
 ) -> dict[str, Any]:
@@ -372,17 +370,12 @@ def _themes(
     return model
 
 
-_NO_THEMES = {
-    "no_text": "no usable text to fit on",
-    "too_few_texts": "fewer usable texts than --min-cluster-size {size}",
-    "no_themes": "no group of --min-cluster-size {size} or more similar texts",
-}
-
-
 def _theme_outcome(model: ThemeModel, texts: int, options: RescoreOptions) -> str:
+    from service.rescore.themes import no_themes_reason
+
     if model.status_ == "themed":
         return f"themes: {len(model.themes_)} found in a sample of {texts:,} texts"
-    why = _NO_THEMES[model.status_].format(size=options.min_cluster_size)
+    why = no_themes_reason(model.status_, options.min_cluster_size)
     return (
         f"themes: none found in a sample of {texts:,} texts ({why}); every row "
         "gets theme -1"

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "fit_themes",
     "load_themes",
+    "no_themes_reason",
     "redact_for_themes",
     "sample_texts",
     "save_themes",
@@ -64,6 +65,20 @@ def sample_texts(
                 sample[slot] = text
     logger.info("sampled %d of %d usable texts for themes", len(sample), seen)
     return sample
+
+
+_NO_THEMES = {
+    "no_text": "no usable text",
+    "too_few_texts": "fewer usable texts than --min-cluster-size {size}",
+    "no_themes": "no group of --min-cluster-size {size} or more similar texts",
+}
+
+
+def no_themes_reason(status: str, min_cluster_size: int) -> str:
+    """Why a fit with this :attr:`ThemeModel.status_` found no theme, in the
+    words of the command-line options (``feedback-miner rescore`` and
+    ``feedback-miner themes``)."""
+    return _NO_THEMES[status].format(size=min_cluster_size)
 
 
 def redact_for_themes(texts: list[str]) -> list[str]:

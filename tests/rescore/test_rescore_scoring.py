@@ -81,7 +81,8 @@ def test_scorer_analyses_each_distinct_text_once() -> None:
 
 def test_scorer_records_a_text_the_engine_fails_on() -> None:
     analyzer = CountingAnalyzer(fail_on="boom")
-    out = Scorer(analyzer).score(_table(["fine", "boom", "also fine"]))  # type: ignore[arg-type]
+    scorer = Scorer(analyzer)  # type: ignore[arg-type]
+    out = scorer.score(_table(["fine", "boom", "also fine"]))
     assert out.column("error").to_pylist() == [None, "analysis_failed", None]
     assert out.column("error_message").to_pylist()[1] == (
         "the analysis failed: RuntimeError: tokenizer exploded"
