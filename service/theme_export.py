@@ -123,11 +123,9 @@ def read_export(
                 text_column, source.columns, path=path, option="--text-column"
             )
         except RescoreError as e:
-            data_like = sniff.data_like_header(source.columns)
-            if data_like is None or source.format != "delimited" or not header:
-                raise
-            hint = " The first line reads like data: without a header line, pass "
-            raise ExportError(f"{e}{hint}--no-header.") from None
+            if sniff.no_header_hint(source.format, source.columns, header=header):
+                raise ExportError(f"{e} {sniff.NO_HEADER_ADVICE}") from None
+            raise
         if time_column is not None:
             require_column(
                 time_column, source.columns, path=path, option="--time-column"

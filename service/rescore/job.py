@@ -99,10 +99,8 @@ def rescore(options: RescoreOptions, *, stream: IO[str] | None = None) -> Rescor
         delimiter=options.delimiter,
         header=options.header,
     )
-    data_like = (
-        sniff.data_like_header(source.columns)
-        if source.format == "delimited" and source.header
-        else None
+    data_like = sniff.no_header_hint(
+        source.format, source.columns, header=source.header
     )
     try:
         layout = resolve_layout(source, options)
@@ -110,10 +108,7 @@ def rescore(options: RescoreOptions, *, stream: IO[str] | None = None) -> Rescor
         if data_like is None:
             raise
         raise ColumnError(
-            f"{e} The first line reads like data: without a header line, pass "
-            "--no-header.",
-            columns=e.columns,
-            option=e.option,
+            f"{e} {sniff.NO_HEADER_ADVICE}", columns=e.columns, option=e.option
         ) from None
     _note(options, stream, _describe(source, layout))
     if data_like is not None:

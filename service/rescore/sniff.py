@@ -28,11 +28,13 @@ from pathlib import Path
 from service.rescore.errors import ColumnError, InputFileError
 
 __all__ = [
+    "NO_HEADER_ADVICE",
     "choose_id_column",
     "choose_text_column",
     "data_like_header",
     "detect_encoding",
     "detect_format",
+    "no_header_hint",
     "normalize_delimiter",
     "require_column",
     "sniff_delimiter",
@@ -244,6 +246,19 @@ def data_like_header(columns: Sequence[str]) -> str | None:
         if _DATA_LIKE.fullmatch(name.strip()) or len(name.split()) >= 6:
             return name
     return None
+
+
+def no_header_hint(fmt: str, columns: Sequence[str], *, header: bool) -> str | None:
+    """The column name that reads like data when delimited text was read with a
+    header line, hinting that it has none; else None."""
+    if fmt != "delimited" or not header:
+        return None
+    return data_like_header(columns)
+
+
+NO_HEADER_ADVICE = (
+    "The first line reads like data: without a header line, pass --no-header."
+)
 
 
 def unused_options(
