@@ -232,7 +232,7 @@ _DESCRIBED = {
 }
 
 # What a state folder may hold besides part files: see Checkpoint and job.py.
-_STATE_FILES = {_MANIFEST, _MANIFEST + ".tmp", "themes.pickle", "themes.pickle.tmp"}
+_STATE_FILES = {_MANIFEST, _MANIFEST + ".tmp", "themes.json", "themes.json.tmp"}
 
 
 def _check_is_state_folder(folder: Path) -> None:

@@ -59,7 +59,7 @@ __all__ = ["RescoreResult", "rescore", "resolve_layout"]
 
 logger = logging.getLogger(__name__)
 
-_THEMES_FILE = "themes.pickle"
+_THEMES_FILE = "themes.json"
 
 
 @dataclass
@@ -329,13 +329,9 @@ def _themes(
     theme_file: ThemeModel | None,
 ) -> ThemeModel:
     from nlp.embeddings import Embedder
-    from service.rescore.themes import (
-        fit_themes,
-        load_themes,
-        redact_for_themes,
-        sample_texts,
-        save_themes,
-    )
+    from nlp.errors import InputError
+    from nlp.themes import load_theme_model, save_theme_model
+    from service.rescore.themes import fit_themes, redact_for_themes, sample_texts
 
     path = checkpoint.folder / _THEMES_FILE
     embedder = Embedder.load(threads=options.threads)
@@ -346,11 +342,12 @@ def _themes(
         return theme_file
     if path.exists():
         try:
-            return load_themes(path, embedder=embedder)
-        except Exception:  # a damaged pickle fails in many ways
+            return load_theme_model(
+                path, embedder=embedder, embedder_version=embedder.version
+            )
+        except InputError as e:
             raise ResumeError(
-                f"{path}: saved progress is damaged (the theme model cannot be read); "
-                "pass --restart to start over"
+                f"saved progress is damaged: {e}; pass --restart to start over"
             ) from None
     texts = sample_texts(
         source, layout.text, size=options.theme_sample, max_chars=options.max_chars
@@ -360,7 +357,8 @@ def _themes(
     model = fit_themes(
         texts, embedder=embedder, min_cluster_size=options.min_cluster_size
     )
-    save_themes(model, path)
+    if model.themes_:  # a fit without themes is cheap, and refitted on resume
+        save_theme_model(model, path, embedder_version=embedder.version)
     _note(options, stream, _theme_outcome(model, len(texts), options))
     return model
 

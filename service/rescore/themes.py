@@ -7,21 +7,20 @@ fits :class:`nlp.themes.ThemeModel` on it, and the scorer then assigns every row
 to a theme with :meth:`ThemeModel.transform`, which gives a text the same theme
 in any batch.
 
-The fitted model is kept with the job's progress as a pickle in the state folder
-(which only this job writes and reads, and which keeps what ``transform`` knows
-of the fitted texts): a resumed run assigns rows to the same themes as the run
-it continues, without fitting again. At the end the themes are also written as a
-portable file (:mod:`nlp.themes.saved`) beside the output, which ``--themes
-FILE`` reads to assign another export to them.
+The fitted model assigns every row by its nearest centroid
+(:meth:`ThemeModel.forget_fitted_texts`), so its theme model file
+(:mod:`nlp.themes.saved`) assigns exactly as it does. That file is kept with the
+job's progress, so that a resumed run assigns rows to the same themes without
+fitting again, and is written beside the output at the end, where ``--themes
+FILE`` reads it to assign another export to the same themes. Across processes
+(workers, Ray actors) the model travels as a pickle (:func:`themes_to_bytes`).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import pickle
 import random
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from service.rescore.readers import Source, iter_chunks
@@ -32,11 +31,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "fit_themes",
-    "load_themes",
     "no_themes_reason",
     "redact_for_themes",
     "sample_texts",
-    "save_themes",
     "themes_from_bytes",
     "themes_to_bytes",
 ]
@@ -125,18 +122,3 @@ def themes_from_bytes(data: bytes, *, embedder: TextEmbedder | None) -> ThemeMod
     model: ThemeModel = pickle.loads(data)
     model.embedder = embedder
     return model
-
-
-def save_themes(model: ThemeModel, path: Path) -> None:
-    """Keep a fitted model (without its embedder) at ``path``, atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as f:
-        f.write(themes_to_bytes(model))
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(path)
-
-
-def load_themes(path: Path, *, embedder: TextEmbedder | None) -> ThemeModel:
-    """Load a model kept by :func:`save_themes` and give it ``embedder``."""
-    return themes_from_bytes(path.read_bytes(), embedder=embedder)

@@ -238,3 +238,42 @@ def test_changed_arguments_are_named_as_the_user_knows_them(tmp_path: Path) -> N
     with pytest.raises(ResumeError) as caught:
         Checkpoint.open(tmp_path / "out.parquet.partial", changed)
     assert "(differs: --max-chars, the input file's contents)" in str(caught.value)
+
+
+def test_a_damaged_saved_theme_model_is_named_on_resume(tmp_path: Path) -> None:
+    source = tmp_path / "export.csv"
+    _export(source, 40)
+    out = tmp_path / "scored.parquet"
+    options = RescoreOptions(
+        input=source,
+        output=out,
+        batch_size=10,
+        checkpoint_rows=10,
+        quiet=True,
+        workers=1,
+        themes=True,
+        theme_sample=100,
+        min_cluster_size=5,
+    )
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_one_part(self: Checkpoint, table: pa.Table) -> None:
+        original_add(self, table)
+        raise Stop
+
+    original_add = Checkpoint.add
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Checkpoint, "add", stop_after_one_part)
+        with pytest.raises(Stop):
+            rescore(options)
+    saved = state_folder(out) / "themes.json"
+    assert json.loads(saved.read_text())["themes"]  # the fitted model, as a file
+    saved.write_text(saved.read_text()[:50])
+
+    with pytest.raises(ResumeError) as caught:
+        rescore(options)
+    message = str(caught.value)
+    assert message.startswith(f"saved progress is damaged: {saved}: not a theme mo")
+    assert message.endswith("pass --restart to start over")
