@@ -415,14 +415,11 @@ class ThemeModel:
         # thing (a dozen tickets on the same failing export) would have no theme.
         # When most texts lie within the assignment threshold of their common
         # centroid, those texts are that one theme.
-        norms = np.linalg.norm(vectors, axis=1)
-        unit = vectors / np.where(norms > 0, norms, 1.0)[:, None]
-        centroid = (unit * counts[:, None]).sum(axis=0)
-        length = float(np.linalg.norm(centroid))
+        unit = _vectors.unit_rows(vectors)
+        everything = np.zeros(len(vectors), dtype=np.intp)
+        [centroid] = _vectors.centroids(unit, everything, counts)
         clusters = np.full(len(vectors), -1, dtype=np.intp)
-        if length == 0.0:
-            return clusters
-        close = unit @ (centroid / length) >= self.assign_threshold
+        close = unit @ centroid >= self.assign_threshold
         weight = counts[close].sum()
         if weight >= self.min_cluster_size and weight >= 0.5 * counts.sum():
             clusters[close] = 0
