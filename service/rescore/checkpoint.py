@@ -27,16 +27,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from service.rescore.errors import ResumeError
+from service.rescore.scoring import ROW
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["MANIFEST_VERSION", "Checkpoint", "Part", "state_folder"]
+__all__ = ["MANIFEST_VERSION", "THEMES_FILE", "Checkpoint", "Part", "state_folder"]
 
 logger = logging.getLogger(__name__)
 
 MANIFEST_VERSION = "rescore-manifest.v1"
 _MANIFEST = "manifest.json"
+THEMES_FILE = "themes.json"  # the fitted theme model of a job with --themes fit
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,7 @@ class Checkpoint:
         for part in self.parts:
             path = self.folder / part.name
             try:
-                rows = pq.read_table(path, columns=[_ROW]).column(_ROW)
+                rows = pq.read_table(path, columns=[ROW]).column(ROW)
             except FileNotFoundError:
                 raise _damaged(path, "the file is missing") from None
             except (OSError, KeyError, pa.ArrowException) as e:
@@ -231,8 +233,8 @@ _DESCRIBED = {
     "model_version": "the model version",
 }
 
-# What a state folder may hold besides part files: see Checkpoint and job.py.
-_STATE_FILES = {_MANIFEST, _MANIFEST + ".tmp", "themes.json", "themes.json.tmp"}
+# What a state folder may hold besides part files.
+_STATE_FILES = {_MANIFEST, THEMES_FILE} | {f"{n}.tmp" for n in (_MANIFEST, THEMES_FILE)}
 
 
 def _check_is_state_folder(folder: Path) -> None:
@@ -254,7 +256,6 @@ def _check_is_state_folder(folder: Path) -> None:
         )
 
 
-_ROW = "__row"  # the record number every part holds (service.rescore.scoring.ROW)
 _PART_NAME = re.compile(r"part-\d{6}\.parquet")
 
 
@@ -269,8 +270,8 @@ def _entries(
     if not isinstance(listed, list):
         raise _damaged(path, "its list of parts is missing or not a list")
     parts: list[Part] = []
+    expected = 0  # the first row of the next part
     for number, entry in enumerate(listed):
-        expected = sum(p.rows for p in parts)
         entry = entry if isinstance(entry, dict) else {}
         name, first, rows = (entry.get(k) for k in ("name", "first_row", "rows"))
         if (
@@ -283,6 +284,7 @@ def _entries(
         ):
             raise _damaged(path, f"part entry {number} is not valid")
         parts.append(Part(name, first, rows))
+        expected += rows
     return fingerprint, parts
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from service.rescore import sniff
-from service.rescore.checkpoint import Checkpoint, state_folder
+from service.rescore.checkpoint import THEMES_FILE, Checkpoint, state_folder
 from service.rescore.errors import (
     ColumnError,
     EngineError,
@@ -58,8 +58,6 @@ if TYPE_CHECKING:
 __all__ = ["RescoreResult", "rescore", "resolve_layout"]
 
 logger = logging.getLogger(__name__)
-
-_THEMES_FILE = "themes.json"
 
 
 @dataclass
@@ -333,7 +331,7 @@ def _themes(
     from nlp.themes import load_theme_model, save_theme_model
     from service.rescore.themes import fit_themes, redact_for_themes, sample_texts
 
-    path = checkpoint.folder / _THEMES_FILE
+    path = checkpoint.folder / THEMES_FILE
     embedder = Embedder.load(threads=options.threads)
     if theme_file is not None:
         theme_file.embedder = embedder
