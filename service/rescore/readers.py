@@ -143,7 +143,7 @@ def open_source(
     else:
         with _open_text(path, encoding) as f:
             sample = f.read(_SNIFF_CHARS)
-        hinted = _excel_separator(sample)
+        hinted = sniff.excel_separator(sample)
         preamble = 0 if hinted is None else 1
         if delimiter:
             delimiter = sniff.normalize_delimiter(delimiter)
@@ -222,15 +222,6 @@ def iter_chunks(
 
 
 # Delimited text
-
-
-_EXCEL_SEPARATOR = re.compile(r"\ufeff?sep=(.)\r?(?:\n|$)")
-
-
-def _excel_separator(sample: str) -> str | None:
-    """The delimiter named by Excel's ``sep=;`` first line, if the file has one."""
-    match = _EXCEL_SEPARATOR.match(sample)
-    return None if match is None else match.group(1)
 
 
 def _csv_header(

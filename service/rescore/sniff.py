@@ -34,6 +34,7 @@ __all__ = [
     "data_like_header",
     "detect_encoding",
     "detect_format",
+    "excel_separator",
     "no_header_hint",
     "normalize_delimiter",
     "require_column",
@@ -201,6 +202,15 @@ def normalize_delimiter(value: str) -> str:
             f"expected --delimiter to be one character (or 'tab'), got {value!r}"
         )
     return delimiter
+
+
+_EXCEL_SEPARATOR = re.compile(r"\ufeff?sep=(.)\r?(?:\n|$)")
+
+
+def excel_separator(sample: str) -> str | None:
+    """The delimiter named by Excel's ``sep=;`` first line, if the file has one."""
+    match = _EXCEL_SEPARATOR.match(sample)
+    return None if match is None else match.group(1)
 
 
 def sniff_delimiter(sample: str, *, suffix: str = "") -> str:
