@@ -166,8 +166,7 @@ def theme_report(
     An export holds raw text, so the texts are redacted (persons, e-mail
     addresses, phone numbers, ...: :mod:`service.redaction`) before the themes
     are fitted, as the service redacts feedback before storing it: quotes, labels
-    and terms come from redacted text (redaction costs about a millisecond a
-    text on two cores).
+    and terms come from redacted text (its cost is measured in BENCHMARKS.md).
 
     Args:
         texts: The texts.
