@@ -144,13 +144,7 @@ def read_theme(
     accounts = Counter(names[i.account_id] for i in items)
     return ThemeDetailPublic(
         **theme_public(theme, size=len(items)).model_dump(),
-        # Quotes of items the theme still holds: a merge or split moves items,
-        # and a refit that no longer finds the theme empties it.
-        quotes=[
-            quote
-            for quote in _quotes(session, tenant_id, theme)
-            if quote.feedback_id in {i.feedback_id for i in items}
-        ],
+        quotes=_quotes(session, tenant_id, theme, items),
         polarity=polarity,
         cs_emotions=emotions,
         weekly=[WeekCountPublic(week=w, count=c) for w, c in weeks.items()],
@@ -199,10 +193,15 @@ def theme_public(
 
 
 def _quotes(
-    session: Session, tenant_id: uuid.UUID, theme: Theme
+    session: Session, tenant_id: uuid.UUID, theme: Theme, items: list[ThemeItem]
 ) -> list[ThemeQuotePublic]:
+    # Only quotes of the items shown: a merge or split moves items away, a refit
+    # that no longer finds the theme empties it, and filters narrow it.
+    inside = {i.feedback_id for i in items}
     found = []
     for raw in theme.quote_ids:
+        if uuid.UUID(raw) not in inside:
+            continue
         item = get_feedback(session, tenant_id, uuid.UUID(raw))
         if item is not None and item.text is not None:
             found.append(item)
@@ -295,7 +294,6 @@ def _report_theme(
         session, tenant_id, theme_items(session, tenant_id, theme.id), scope
     )
     polarity, emotions = _mixes(items)
-    inside = {i.feedback_id for i in items}
     trend = listed.trend
     return {
         "id": str(theme.id),
@@ -308,8 +306,7 @@ def _report_theme(
                 "source": f"{quote.account_id} · {quote.channel.value} · "
                 f"{quote.occurred_at.date().isoformat()}",
             }
-            for quote in _quotes(session, tenant_id, theme)
-            if quote.feedback_id in inside
+            for quote in _quotes(session, tenant_id, theme, items)
         ],
         "weekly_counts": {
             week.isoformat(): count
